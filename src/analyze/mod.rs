@@ -1,0 +1,992 @@
+//! Article text → claims (actor, topic, stance, speaker, confidence, sentence).
+//!
+//! Pure: values in, values out, no IO and no clock. The rules are general
+//! (clauses, negation scope, conditions, passive agents, reported speech,
+//! denials, pronouns); every word they look for comes from the [`Profile`].
+//!
+//! What this module does not do: decide whether a claim is news. That is
+//! [`crate::compare`]'s job, against the ledger.
+
+pub mod text;
+
+use std::fmt;
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::profile::{CueKind, Hit, Marker, MentionKind, Profile, TermKind};
+use text::{Token, tokenize};
+
+/// A position on a topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Stance {
+    Supports,
+    Opposes,
+    Conditional,
+}
+
+impl Stance {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stance::Supports => "supports",
+            Stance::Opposes => "opposes",
+            Stance::Conditional => "conditional",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Stance> {
+        match s {
+            "supports" => Some(Stance::Supports),
+            "opposes" => Some(Stance::Opposes),
+            "conditional" => Some(Stance::Conditional),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Stance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One position found in one sentence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claim {
+    pub actor: String,
+    pub topic: String,
+    pub stance: Stance,
+    /// Who is quoted; differs from `actor` in reported speech.
+    pub speaker: String,
+    pub confidence: f64,
+    pub sentence: String,
+}
+
+/// What the engine read in one article.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    pub relevant: bool,
+    /// The article's own date, when its header gives one.
+    pub date: Option<NaiveDate>,
+    /// One claim per (actor, topic): the best-supported one.
+    pub claims: Vec<Claim>,
+}
+
+/// Analyses an article: `title` and `body` are plain text, paragraphs
+/// separated by newlines.
+pub fn analyze(profile: &Profile, title: &str, body: &str) -> Analysis {
+    analyze_inner(profile, title, body, false)
+}
+
+/// Analyses a seed article: seeds are relevant by definition, whatever
+/// their date, and have no separate title line.
+pub fn analyze_seed(profile: &Profile, text: &str) -> Analysis {
+    analyze_inner(profile, "", text, true)
+}
+
+fn analyze_inner(profile: &Profile, title: &str, body: &str, seed: bool) -> Analysis {
+    let mut header_lines = Vec::new();
+    let mut sentences: Vec<String> = Vec::new();
+    let mut seen_body = false;
+    for line in body.lines() {
+        let t = line.trim();
+        if t.is_empty() {
+            continue;
+        }
+        if !seen_body && (text::is_boilerplate_line(t) || text::is_heading(t)) {
+            header_lines.push(t.to_string());
+            continue;
+        }
+        if text::is_boilerplate_line(t) || text::is_heading(t) {
+            continue;
+        }
+        seen_body = true;
+        let t = text::strip_dateline(t);
+        for (a, b) in text::sentence_ranges(t) {
+            let s = t[a..b].trim();
+            if !s.is_empty() {
+                sentences.push(s.to_string());
+            }
+        }
+    }
+    let date = header_lines.iter().take(6).find_map(|l| find_date(l)).or_else(|| {
+        // a date in the first sentence's dateline is also the article's
+        body.lines().take(8).find_map(find_date)
+    });
+    let title_toks = tokenize(title);
+    let opinion = is_opinion(profile, title, &header_lines);
+    let stale = date.is_some_and(|d| d < profile.since);
+
+    let mut on_topic = 0usize;
+    let mut off_topic = 0usize;
+    let title_anchor = profile.anchors.any(&title_toks);
+    let title_off = profile.off_topic.any(&title_toks);
+    let mut all_toks = Vec::with_capacity(sentences.len());
+    for s in &sentences {
+        let toks = tokenize(s);
+        let off = profile.off_topic.any(&toks);
+        let strong = profile
+            .topic_lex
+            .find_all(&toks)
+            .iter()
+            .any(|h| h.value.1 != TermKind::Weak);
+        if off {
+            off_topic += 1;
+        } else if strong && (profile.anchors.any(&toks) || title_anchor) {
+            on_topic += 1;
+        }
+        all_toks.push(toks);
+    }
+    if title_off {
+        off_topic += 2;
+    }
+    let relevant = seed || (!stale && on_topic > 0 && on_topic >= off_topic);
+
+    let mut claims: Vec<Claim> = Vec::new();
+    if relevant && (seed || !opinion) {
+        let mut ctx = Context::default();
+        for (s, toks) in sentences.iter().zip(&all_toks) {
+            let found = sentence_claims(profile, s, toks, &mut ctx);
+            for c in found {
+                merge_claim(&mut claims, c);
+            }
+        }
+    }
+    Analysis {
+        relevant,
+        date,
+        claims,
+    }
+}
+
+/// Keeps one claim per (actor, topic): the most confident, the earliest on a tie.
+fn merge_claim(claims: &mut Vec<Claim>, c: Claim) {
+    if let Some(old) = claims.iter_mut().find(|o| o.actor == c.actor && o.topic == c.topic) {
+        if c.confidence > old.confidence + 1e-9 {
+            *old = c;
+        }
+    } else {
+        claims.push(c);
+    }
+}
+
+fn is_opinion(profile: &Profile, title: &str, header: &[String]) -> bool {
+    let tt = tokenize(title);
+    // "Opinion: …", "Comment | …"
+    if tt.len() > 1 && profile.opinion.longest_at(&tt, 0).is_some() && matches!(tt[1].norm.as_str(), ":" | "|" | "-") {
+        return true;
+    }
+    header.iter().take(4).any(|l| {
+        let toks = tokenize(l);
+        // a label line: the word stands alone between separators
+        toks.iter().enumerate().any(|(i, _)| {
+            profile.opinion.longest_at(&toks, i).is_some_and(|h| {
+                let before = i == 0 || matches!(toks[i - 1].norm.as_str(), "|" | "›" | "/" | "-" | ":");
+                let after = h.end == toks.len() || matches!(toks[h.end].norm.as_str(), "|" | "›" | "/" | "-" | ":");
+                before && after
+            })
+        })
+    })
+}
+
+const MONTHS: &[&str] = &[
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+
+fn month_of(w: &str) -> Option<u32> {
+    let w = w.to_lowercase();
+    let w = w.trim_end_matches('.');
+    if w.len() < 3 {
+        return None;
+    }
+    let full = [
+        "january", "february", "march", "april", "may", "june", "july", "august", "september",
+        "october", "november", "december",
+    ];
+    for (i, m) in MONTHS.iter().enumerate() {
+        if (w.starts_with(m) && full[i].starts_with(w)) || (w == "sept" && i == 8) {
+            return Some(i as u32 + 1);
+        }
+    }
+    None
+}
+
+/// Finds the first full date in a line: "17 December 2021", "Dec. 23, 2025",
+/// "24.12.2025", "2025-12-03".
+pub fn find_date(line: &str) -> Option<NaiveDate> {
+    let words: Vec<&str> = line
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')' || c == '|')
+        .filter(|w| !w.is_empty())
+        .collect();
+    for (i, w) in words.iter().enumerate() {
+        // ISO
+        if let Some(head) = w.get(..10) {
+            if let Ok(d) = NaiveDate::parse_from_str(head, "%Y-%m-%d") {
+                return Some(d);
+            }
+            if let Ok(d) = NaiveDate::parse_from_str(head, "%d.%m.%Y") {
+                return Some(d);
+            }
+        }
+        let year = |s: &str| -> Option<i32> {
+            let y: i32 = s.trim_end_matches(['.', ';', ':']).parse().ok()?;
+            (1900..=2100).contains(&y).then_some(y)
+        };
+        if let Some(m) = month_of(w) {
+            // Month Day Year
+            if i + 2 < words.len() {
+                if let (Ok(d), Some(y)) = (words[i + 1].trim_end_matches(['.', ',']).parse::<u32>(), year(words[i + 2])) {
+                    if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
+                        return Some(date);
+                    }
+                }
+            }
+            // Day Month Year
+            if i >= 1 && i + 1 < words.len() {
+                if let (Ok(d), Some(y)) = (words[i - 1].parse::<u32>(), year(words[i + 1])) {
+                    if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
+                        return Some(date);
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// What carries from one sentence to the next: who "he" and "it" are.
+#[derive(Debug, Default, Clone)]
+struct Context {
+    last_person: Option<usize>,
+    last_actor: Option<usize>,
+}
+
+/// How a mention of an actor works in its sentence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Can hold a position.
+    Holder,
+    /// Names whose troops ("Italian soldiers").
+    TroopOwner,
+}
+
+#[derive(Debug, Clone)]
+struct Mention {
+    actor: usize,
+    start: usize,
+    end: usize,
+    kind: MentionKind,
+    role: Role,
+    /// Resolved from a pronoun or a role noun.
+    pronoun: bool,
+}
+
+#[derive(Debug, Clone)]
+struct TopicHit {
+    topic: usize,
+    start: usize,
+    end: usize,
+    kind: TermKind,
+    owner: Option<usize>,
+}
+
+const PREPOSITIONS: &[&str] = &[
+    "for", "to", "in", "into", "on", "of", "from", "against", "with", "toward", "towards", "about",
+    "between", "inside", "than", "over", "at", "under", "across", "without", "despite", "like",
+    "near", "beyond", "upon", "among", "behind", "after", "before", "through", "within", "around",
+];
+
+fn is_punct(t: &Token) -> bool {
+    !t.is_word() && t.norm != "'s" && t.norm != "n't"
+}
+
+/// The claims of one sentence.
+fn sentence_claims(profile: &Profile, sentence: &str, toks: &[Token], ctx: &mut Context) -> Vec<Claim> {
+    let mentions = find_mentions(profile, toks, ctx);
+    // update the carried context from this sentence, whatever it yields
+    let mut next_ctx = ctx.clone();
+    for m in &mentions {
+        if m.role != Role::Holder || m.pronoun {
+            continue;
+        }
+        if m.kind == MentionKind::Person && next_ctx.last_person.is_none_or(|_| true) {
+            next_ctx.last_person = Some(m.actor);
+        }
+    }
+    // the sentence's first named holder is what "it" and "the president" point at next
+    if let Some(m) = mentions.iter().find(|m| m.role == Role::Holder && !m.pronoun) {
+        next_ctx.last_actor = Some(m.actor);
+        if m.kind == MentionKind::Person {
+            next_ctx.last_person = Some(m.actor);
+        }
+    }
+    let claims = sentence_claims_inner(profile, sentence, toks, &mentions);
+    *ctx = next_ctx;
+    claims
+}
+
+fn find_mentions(profile: &Profile, toks: &[Token], ctx: &Context) -> Vec<Mention> {
+    let own = profile.topics.iter().position(|t| !t.troop_nouns.is_empty());
+    let is_troop_noun = |i: usize| -> Option<usize> {
+        let t = &profile.topics[own?];
+        // allow one word between: "American ground forces", "Italian soldiers"
+        for k in i..(i + 2).min(toks.len()) {
+            if let Some(h) = t.troop_nouns.longest_at(toks, k) {
+                return Some(h.end);
+            }
+        }
+        None
+    };
+    let mut out: Vec<Mention> = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        let Some(h) = profile.actor_lex.longest_at(toks, i) else {
+            // pronouns and role nouns
+            let w = toks[i].norm.as_str();
+            let starts_clause = i == 0 || is_punct(&toks[i - 1]) || matches!(toks[i - 1].norm.as_str(), "said" | "that" | "and" | "but");
+            if matches!(w, "he" | "she") && starts_clause {
+                let actor = out
+                    .iter()
+                    .rev()
+                    .find(|m| m.role == Role::Holder && m.kind == MentionKind::Person)
+                    .map(|m| m.actor)
+                    .or(ctx.last_person)
+                    .or(ctx.last_actor);
+                if let Some(a) = actor {
+                    out.push(Mention {
+                        actor: a,
+                        start: i,
+                        end: i + 1,
+                        kind: MentionKind::Person,
+                        role: Role::Holder,
+                        pronoun: true,
+                    });
+                }
+            } else if w == "it" && starts_clause {
+                let actor = out
+                    .iter()
+                    .rev()
+                    .find(|m| m.role == Role::Holder && m.kind == MentionKind::Alias)
+                    .map(|m| m.actor)
+                    .or(ctx.last_actor);
+                if let Some(a) = actor {
+                    out.push(Mention {
+                        actor: a,
+                        start: i,
+                        end: i + 1,
+                        kind: MentionKind::Alias,
+                        role: Role::Holder,
+                        pronoun: true,
+                    });
+                }
+            } else if w == "the" && starts_clause {
+                if let Some(r) = profile.person_roles.longest_at(toks, i + 1) {
+                    // "the president said", not "the president of France"
+                    let followed_by_of = toks.get(r.end).is_some_and(|t| t.norm == "of");
+                    let actor = ctx.last_person.or(ctx.last_actor);
+                    if let (false, Some(a)) = (followed_by_of, actor) {
+                        out.push(Mention {
+                            actor: a,
+                            start: i,
+                            end: r.end,
+                            kind: MentionKind::Person,
+                            role: Role::Holder,
+                            pronoun: true,
+                        });
+                        i = r.end;
+                        continue;
+                    }
+                }
+            }
+            i += 1;
+            continue;
+        };
+        let (actor, kind) = h.value;
+        let mut end = h.end;
+        let mut role = Role::Holder;
+        let mut keep = true;
+        if let Some(te) = is_troop_noun(end) {
+            role = Role::TroopOwner;
+            end = te;
+        } else if kind == MentionKind::Adjective {
+            // "a Ukrainian negotiator", "Russian officials": speaks for the actor
+            let mut k = end;
+            // one modifier between: "senior", "top", "chief"
+            let mut found = None;
+            for _ in 0..3 {
+                if k >= toks.len() {
+                    break;
+                }
+                if let Some(r) = profile.speaker_nouns.longest_at(toks, k) {
+                    found = Some(r.end);
+                    break;
+                }
+                if !toks[k].is_word() {
+                    break;
+                }
+                k += 1;
+            }
+            match found {
+                Some(e) => end = e,
+                None => keep = false,
+            }
+        }
+        if keep {
+            // merge "Kremlin spokesman Dmitry Peskov" into one mention
+            if let Some(last) = out.last_mut() {
+                let gap = h.start.saturating_sub(last.end);
+                let between_ok = (last.end..h.start).all(|k| {
+                    profile.speaker_nouns.longest_at(toks, k).is_some() || toks[k].norm.chars().next().is_some_and(|c| c.is_alphabetic())
+                });
+                if last.actor == actor && last.role == role && role == Role::Holder && gap <= 3 && between_ok && !last.pronoun {
+                    last.end = end;
+                    if kind == MentionKind::Person {
+                        last.kind = MentionKind::Person;
+                    }
+                    i = end;
+                    continue;
+                }
+            }
+            out.push(Mention {
+                actor,
+                start: h.start,
+                end,
+                kind,
+                role,
+                pronoun: false,
+            });
+        }
+        i = end.max(h.end);
+    }
+    out
+}
+
+fn find_topics(profile: &Profile, toks: &[Token], mentions: &[Mention]) -> Vec<TopicHit> {
+    let mut hits: Vec<TopicHit> = profile
+        .topic_lex
+        .find_all(toks)
+        .into_iter()
+        .map(|h| TopicHit {
+            topic: h.value.0,
+            start: h.start,
+            end: h.end,
+            kind: h.value.1,
+            owner: None,
+        })
+        .collect();
+    for (ti, t) in profile.topics.iter().enumerate() {
+        for p in &t.pairs {
+            let a = p.a.find_all(toks);
+            let b = p.b.find_all(toks);
+            for x in &a {
+                if let Some(y) = b.iter().find(|y| {
+                    let gap = if y.start >= x.end { y.start - x.end } else { x.start.saturating_sub(y.end) };
+                    gap <= p.window && !(x.start < y.end && y.start < x.end)
+                }) {
+                    let (s, e) = (x.start.min(y.start), x.end.max(y.end));
+                    // a pair never spans a clause break
+                    if (s..e).any(|k| matches!(toks[k].norm.as_str(), ";" | "?" | "!")) {
+                        continue;
+                    }
+                    if hits.iter().any(|h| h.topic == ti && h.start < e && s < h.end) {
+                        continue;
+                    }
+                    hits.push(TopicHit {
+                        topic: ti,
+                        start: s,
+                        end: e,
+                        kind: TermKind::Strong,
+                        owner: None,
+                    });
+                }
+            }
+        }
+    }
+    // "Italian soldiers": the owner's own troops
+    if let Some(own) = profile.topics.iter().position(|t| !t.troop_nouns.is_empty()) {
+        for m in mentions.iter().filter(|m| m.role == Role::TroopOwner) {
+            if profile.topics[own].exclude_actors.contains(&m.actor) {
+                continue;
+            }
+            // already inside another topic's phrase ("withdrawal of Ukrainian troops from Donbas")
+            if hits.iter().any(|h| h.topic != own && h.start <= m.start && m.end <= h.end) {
+                continue;
+            }
+            hits.retain(|h| !(h.topic == own && h.start < m.end && m.start < h.end));
+            hits.push(TopicHit {
+                topic: own,
+                start: m.start,
+                end: m.end,
+                kind: TermKind::Strong,
+                owner: Some(m.actor),
+            });
+        }
+        // "its own troops", "send their soldiers": owner is the holder
+    }
+    hits.sort_by_key(|h| (h.start, h.end));
+    hits
+}
+
+#[derive(Debug, Clone)]
+struct Cue {
+    start: usize,
+    end: usize,
+    kind: CueKind,
+}
+
+/// Token ranges of the clauses of a sentence.
+fn clauses(profile: &Profile, sentence: &str, toks: &[Token], mentions: &[Mention], markers: &[Hit<Marker>]) -> Vec<(usize, usize)> {
+    let mut cuts = Vec::new();
+    let mention_at = |k: usize| mentions.iter().any(|m| m.start == k && m.role == Role::Holder);
+    let condition_at = |k: usize| markers.iter().any(|m| m.start == k && m.value == Marker::Condition);
+    for (i, t) in toks.iter().enumerate() {
+        let w = t.norm.as_str();
+        let prev = if i > 0 { toks[i - 1].norm.as_str() } else { "" };
+        let cut = match w {
+            ";" => true,
+            "but" => {
+                let next = i + 1;
+                let also = toks.get(next).is_some_and(|t| t.norm == "also");
+                // "…, but only if …" stays with its clause
+                let cond = condition_at(next) || toks.get(next).is_some_and(|t| t.norm == "only");
+                !also && !cond && i > 0
+            }
+            "whereas" | "although" | "though" => i > 0,
+            "while" => prev == ",",
+            "and" => {
+                let next = i + 1;
+                prev == "," && (mention_at(next) || toks.get(next).is_some_and(|t| t.norm == "the" && mention_at(next + 1)))
+                    || toks.get(next).is_some_and(|t| matches!(t.norm.as_str(), "that" | "said" | "added"))
+            }
+            "-" => {
+                // a spaced dash: " — "
+                let before = sentence[..t.start].ends_with(' ');
+                let after = sentence[t.end..].starts_with(' ');
+                before && after
+            }
+            _ => false,
+        };
+        if cut {
+            cuts.push(i);
+        }
+    }
+    let _ = profile;
+    let mut out = Vec::new();
+    let mut s = 0;
+    for c in cuts {
+        if c > s {
+            out.push((s, c));
+        }
+        s = c + 1;
+    }
+    if s < toks.len() {
+        out.push((s, toks.len()));
+    }
+    out
+}
+
+fn sentence_claims_inner(profile: &Profile, sentence: &str, toks: &[Token], mentions: &[Mention]) -> Vec<Claim> {
+    if toks.is_empty() {
+        return Vec::new();
+    }
+    // questions and sentences that open a hypothetical
+    if toks.iter().rev().find(|t| !matches!(t.norm.as_str(), "\"" | "'" | ")")).is_some_and(|t| t.norm == "?") {
+        return Vec::new();
+    }
+    if matches!(
+        toks[0].norm.as_str(),
+        "if" | "had" | "were" | "should" | "would" | "will" | "what" | "does" | "do" | "is" | "can" | "could" | "suppose" | "imagine"
+    ) {
+        return Vec::new();
+    }
+    // history: a year before the profile's
+    let since_year = profile.since.year();
+    let historic = toks.iter().any(|t| {
+        t.norm.len() == 4
+            && t.norm.chars().all(|c| c.is_ascii_digit())
+            && t.norm.parse::<i32>().is_ok_and(|y| (1900..since_year).contains(&y))
+    });
+    if historic || profile.off_topic.any(toks) {
+        return Vec::new();
+    }
+    let markers = profile.marker_lex.find_all(toks);
+    if markers.iter().any(|m| matches!(m.value, Marker::NonActor)) {
+        return Vec::new();
+    }
+    let hyp_all = markers.iter().any(|m| {
+        m.value == Marker::Hypothetical && !toks[m.start].norm.starts_with("whether")
+    });
+    if hyp_all {
+        return Vec::new();
+    }
+    let topics = find_topics(profile, toks, mentions);
+    if topics.is_empty() {
+        return Vec::new();
+    }
+    // cues, outside topic phrases and outside denial markers
+    let covered = |k: usize| {
+        markers
+            .iter()
+            .any(|m| matches!(m.value, Marker::Denial | Marker::Reversal | Marker::Reporting) && m.start <= k && k < m.end)
+            || topics.iter().any(|t| t.start <= k && k < t.end)
+            || mentions.iter().any(|m| m.start <= k && k < m.end)
+    };
+    let cues: Vec<Cue> = profile
+        .cue_lex
+        .find_all(toks)
+        .into_iter()
+        .filter(|h| !(h.start..h.end).any(covered))
+        .map(|h| Cue {
+            start: h.start,
+            end: h.end,
+            kind: h.value,
+        })
+        .collect();
+    let clause_list = clauses(profile, sentence, toks, mentions, &markers);
+    // condition spans: from the marker to the next comma or clause end
+    let mut cond_spans: Vec<(usize, usize)> = Vec::new();
+    for m in markers.iter().filter(|m| m.value == Marker::Condition) {
+        let (_, ce) = clause_list.iter().copied().find(|(a, b)| *a <= m.start && m.start < *b).unwrap_or((0, toks.len()));
+        let mut e = m.end;
+        while e < ce && toks[e].norm != "," {
+            e += 1;
+        }
+        cond_spans.push((m.start, e));
+    }
+    let in_cond = |k: usize| cond_spans.iter().any(|(a, b)| *a <= k && k < *b);
+    let speaker = find_speaker(toks, mentions, &markers);
+
+    let mut out: Vec<Claim> = Vec::new();
+    let mut carried_holder: Option<Vec<usize>> = None;
+    for &(cs, ce) in &clause_list {
+        let mut clause_holder: Option<Vec<usize>> = None;
+        for t in topics.iter().filter(|t| cs <= t.start && t.start < ce) {
+            if in_cond(t.start) {
+                continue;
+            }
+            // "whether …" opens a hypothetical for the rest of the clause
+            if markers.iter().any(|m| toks[m.start].norm.starts_with("whether") && cs <= m.start && m.start < t.start) {
+                continue;
+            }
+            // the governing cue: nearest before the topic, else nearest after
+            let before = cues
+                .iter()
+                .filter(|c| cs <= c.start && c.end <= t.start && !in_cond(c.start))
+                .max_by_key(|c| c.start);
+            let after = cues
+                .iter()
+                .filter(|c| t.end <= c.start && c.end <= ce && !in_cond(c.start))
+                .min_by_key(|c| c.start);
+            let action = t.kind == TermKind::Action;
+            let (cue, cue_after) = match (before, after) {
+                (Some(b), _) if !(action && t.start - b.end > 10) => (Some(b.clone()), false),
+                (_, Some(a)) if !action => (Some(a.clone()), true),
+                _ if action => (None, false),
+                (Some(b), _) => (Some(b.clone()), false),
+                _ => continue,
+            };
+            let (cstart, cend, kind) = match &cue {
+                Some(c) => (c.start, c.end, c.kind),
+                None => (t.start, t.end, CueKind::Supports),
+            };
+            let Some(mut stance) = stance_of(profile, toks, &markers, cs, cstart, kind) else {
+                continue;
+            };
+            // a stated condition anywhere in the clause
+            let conditioned = markers.iter().any(|m| {
+                m.value == Marker::Condition && cs <= m.start && m.start < ce && !(t.start <= m.start && m.start < t.end)
+            });
+            if conditioned {
+                stance = Stance::Conditional;
+            }
+            // a denial before the cue repeats the position denied away
+            if markers.iter().any(|m| m.value == Marker::Denial && m.end <= cstart) {
+                stance = match stance {
+                    Stance::Supports | Stance::Conditional => Stance::Opposes,
+                    Stance::Opposes => Stance::Supports,
+                };
+            }
+            let mut confidence: f64 = 0.9;
+            if cue_after {
+                confidence -= 0.05;
+            }
+            if t.kind == TermKind::Weak {
+                confidence -= 0.1;
+            }
+            let (holders, how) = match choose_holder(profile, toks, mentions, &markers, &topics, cs, ce, cstart, cend) {
+                Some(h) => (h, HolderBy::Named),
+                None => {
+                    if let Some(h) = carried_holder.clone() {
+                        (h, HolderBy::Carried)
+                    } else if let Some(o) = t.owner {
+                        (vec![o], HolderBy::Owner)
+                    } else if let Some(s) = speaker {
+                        (vec![s], HolderBy::Speaker)
+                    } else if let Some(m) = modifier_holder(mentions, &topics, cs, ce) {
+                        (vec![m], HolderBy::Modifier)
+                    } else {
+                        continue;
+                    }
+                }
+            };
+            match how {
+                HolderBy::Named => {}
+                HolderBy::Carried | HolderBy::Owner => confidence -= 0.05,
+                HolderBy::Speaker => confidence -= 0.1,
+                HolderBy::Modifier => confidence -= 0.15,
+            }
+            if holders.iter().any(|h| mentions.iter().any(|m| m.actor == *h && m.pronoun)) && how == HolderBy::Named {
+                confidence -= 0.05;
+            }
+            clause_holder = Some(holders.clone());
+            for &h in &holders {
+                let mut topic = t.topic;
+                let own = &profile.topics[topic];
+                if !own.troop_nouns.is_empty() {
+                    // someone else's troops: the holder's view of the force
+                    if let Some(o) = t.owner.filter(|o| *o != h) {
+                        let _ = o;
+                        match profile.topics.iter().position(|x| x.id == "foreign_force") {
+                            Some(ff) => topic = ff,
+                            None => continue,
+                        }
+                    }
+                }
+                if profile.topics[topic].exclude_actors.contains(&h) {
+                    continue;
+                }
+                let spk = speaker.unwrap_or(h);
+                push_claim(
+                    &mut out,
+                    Claim {
+                        actor: profile.actor_id(h).to_string(),
+                        topic: profile.topic_id(topic).to_string(),
+                        stance,
+                        speaker: profile.actor_id(spk).to_string(),
+                        confidence: (confidence * 100.0).round() / 100.0,
+                        sentence: sentence.to_string(),
+                    },
+                );
+            }
+        }
+        if clause_holder.is_some() {
+            carried_holder = clause_holder;
+        } else if let Some(m) = mentions.iter().find(|m| cs <= m.start && m.start < ce && m.role == Role::Holder) {
+            carried_holder = Some(vec![m.actor]);
+        }
+    }
+    contributor_rule(profile, &mut out);
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HolderBy {
+    Named,
+    Carried,
+    Owner,
+    Speaker,
+    Modifier,
+}
+
+fn push_claim(out: &mut Vec<Claim>, c: Claim) {
+    if let Some(o) = out.iter_mut().find(|o| o.actor == c.actor && o.topic == c.topic) {
+        if c.confidence > o.confidence {
+            *o = c;
+        }
+    } else {
+        out.push(c);
+    }
+}
+
+/// An actor that offers its own troops backs the force; one that refuses
+/// them says nothing against the force.
+fn contributor_rule(profile: &Profile, out: &mut Vec<Claim>) {
+    let Some(own) = profile.topics.iter().find(|t| !t.troop_nouns.is_empty()) else { return };
+    let own_id = own.id.clone();
+    let ff_id = "foreign_force";
+    let mut i = 0;
+    while i < out.len() {
+        if out[i].topic == own_id && out[i].stance == Stance::Opposes {
+            let actor = out[i].actor.clone();
+            let sentence = out[i].sentence.clone();
+            out.retain(|c| !(c.actor == actor && c.topic == ff_id && c.sentence == sentence && c.stance == Stance::Opposes));
+        }
+        i += 1;
+    }
+}
+
+/// Reads the stance a cue gives, with negation, reversal and softeners
+/// found in the few words before it.
+fn stance_of(profile: &Profile, toks: &[Token], markers: &[Hit<Marker>], clause_start: usize, cue_start: usize, kind: CueKind) -> Option<Stance> {
+    let mut flips = 0;
+    let mut softened = false;
+    let lo = cue_start.saturating_sub(6).max(clause_start);
+    for m in markers.iter().filter(|m| lo <= m.start && m.end <= cue_start) {
+        // stop at punctuation between the marker and the cue
+        if (m.end..cue_start).any(|k| matches!(toks[k].norm.as_str(), "," | ";" | ":" | "(" | ")")) {
+            continue;
+        }
+        match m.value {
+            Marker::Negator | Marker::Reversal => flips += 1,
+            Marker::Softener => softened = true,
+            _ => {}
+        }
+    }
+    let negated = flips % 2 == 1;
+    let mut st = match (kind, negated) {
+        (CueKind::Supports, false) => Stance::Supports,
+        (CueKind::Supports, true) => Stance::Opposes,
+        (CueKind::Opposes, false) => Stance::Opposes,
+        (CueKind::Opposes, true) => Stance::Supports,
+        (CueKind::OpposesHedged, false) => Stance::Opposes,
+        (CueKind::OpposesHedged, true) => Stance::Conditional,
+        (CueKind::Conditional, false) => Stance::Conditional,
+        (CueKind::Conditional, true) => Stance::Opposes,
+    };
+    if softened && st == Stance::Supports && profile.softened.longest_at(toks, cue_start).is_some() {
+        st = Stance::Conditional;
+    }
+    Some(st)
+}
+
+/// The mention that is followed by a reporting verb ("Sybiha said"), or that
+/// follows one ("said Sybiha", "according to Peskov").
+fn find_speaker(toks: &[Token], mentions: &[Mention], markers: &[Hit<Marker>]) -> Option<usize> {
+    for r in markers.iter().filter(|m| m.value == Marker::Reporting) {
+        // "X said": the nearest holder mention ending within 4 tokens before
+        if let Some(m) = mentions
+            .iter()
+            .filter(|m| m.role == Role::Holder && m.end <= r.start && r.start - m.end <= 4)
+            .max_by_key(|m| m.end)
+        {
+            let clean = (m.end..r.start).all(|k| toks[k].is_word() || toks[k].norm == "'s" || toks[k].norm == ",");
+            if clean {
+                return Some(m.actor);
+            }
+        }
+        if let Some(m) = mentions
+            .iter()
+            .filter(|m| m.role == Role::Holder && m.start >= r.end && m.start - r.end <= 3)
+            .min_by_key(|m| m.start)
+        {
+            return Some(m.actor);
+        }
+    }
+    None
+}
+
+/// Is mention `m` the subject of a reporting verb that stands between it and `k`?
+fn reports_before(toks: &[Token], markers: &[Hit<Marker>], m: &Mention, k: usize) -> bool {
+    markers.iter().any(|r| {
+        r.value == Marker::Reporting
+            && m.end <= r.start
+            && r.end <= k
+            && r.start - m.end <= 4
+            && (m.end..r.start).all(|j| toks[j].is_word() || toks[j].norm == "'s")
+    })
+}
+
+fn preceded_by_preposition(toks: &[Token], start: usize) -> bool {
+    let mut k = start;
+    while k > 0 {
+        k -= 1;
+        let w = toks[k].norm.as_str();
+        if matches!(w, "the" | "a" | "an" | "its" | "their" | "his" | "her" | "both" | "all") {
+            continue;
+        }
+        return PREPOSITIONS.contains(&w);
+    }
+    false
+}
+
+#[allow(clippy::too_many_arguments)]
+fn choose_holder(
+    profile: &Profile,
+    toks: &[Token],
+    mentions: &[Mention],
+    markers: &[Hit<Marker>],
+    topics: &[TopicHit],
+    cs: usize,
+    ce: usize,
+    cue_start: usize,
+    cue_end: usize,
+) -> Option<Vec<usize>> {
+    let holders: Vec<&Mention> = mentions.iter().filter(|m| m.role == Role::Holder).collect();
+    // a. passive agent: "… ruled out by Moscow"
+    for m in &holders {
+        if m.start > cue_end && m.start <= cue_end + 8 && m.start < ce {
+            let mut k = m.start;
+            while k > 0 && matches!(toks[k - 1].norm.as_str(), "the" | "a" | "an") {
+                k -= 1;
+            }
+            if k > 0 && toks[k - 1].norm == "by" {
+                return Some(coordinated(toks, &holders, m));
+            }
+        }
+    }
+    // b. possessive before a nominal cue: "Kyiv's refusal"
+    for m in &holders {
+        if m.end + 1 == cue_start && toks[m.end].norm == "'s" && profile.nominal_cues.longest_at(toks, cue_start).is_some() {
+            return Some(vec![m.actor]);
+        }
+    }
+    // c. the nearest eligible mention before the cue
+    let modifies_topic = |m: &Mention| {
+        let e = if toks.get(m.end).is_some_and(|t| t.norm == "'s") { m.end + 1 } else { m.end };
+        topics.iter().any(|t| t.start == e || (t.start <= m.start && m.end <= t.end))
+    };
+    let eligible = |m: &&&Mention| {
+        cs <= m.start
+            && m.end <= cue_start
+            && !preceded_by_preposition(toks, m.start)
+            && !modifies_topic(m)
+            && !reports_before(toks, markers, m, cue_start)
+            && !(toks.get(m.end).is_some_and(|t| t.norm == "'s")
+                && profile.speaker_nouns.longest_at(toks, m.end + 1).is_none()
+                && profile.nominal_cues.longest_at(toks, m.end + 1).is_none())
+    };
+    if let Some(m) = holders.iter().filter(eligible).max_by_key(|m| m.end) {
+        return Some(coordinated(toks, &holders, m));
+    }
+    // d. for a nominal cue, the mention right after it: "the offer Washington made"
+    if profile.nominal_cues.longest_at(toks, cue_start).is_some() {
+        if let Some(m) = holders.iter().find(|m| m.start == cue_end || (m.start == cue_end + 1 && toks[cue_end].norm == "that")) {
+            return Some(vec![m.actor]);
+        }
+    }
+    None
+}
+
+/// A modifier mention in the clause as a last resort: "the US backstop was in place".
+fn modifier_holder(mentions: &[Mention], topics: &[TopicHit], cs: usize, ce: usize) -> Option<usize> {
+    mentions
+        .iter()
+        .filter(|m| m.role == Role::Holder && cs <= m.start && m.start < ce)
+        .find(|m| topics.iter().any(|t| t.start == m.end || t.start == m.end + 1))
+        .map(|m| m.actor)
+}
+
+/// "France and the United Kingdom", "Kyiv and its European allies": all holders.
+fn coordinated(toks: &[Token], holders: &[&Mention], m: &Mention) -> Vec<usize> {
+    let mut out = vec![m.actor];
+    let mut cur_start = m.start;
+    loop {
+        let prev = holders.iter().filter(|x| x.end <= cur_start).max_by_key(|x| x.end);
+        let Some(p) = prev else { break };
+        let between: Vec<&str> = toks[p.end..cur_start].iter().map(|t| t.norm.as_str()).collect();
+        let joins = matches!(
+            between.as_slice(),
+            [","] | ["and"] | [",", "and"] | ["and", "the"] | [",", "the"] | [",", "and", "the"] | ["and", "its"] | ["and", "their"]
+        );
+        if !joins || preceded_by_preposition(toks, p.start) {
+            break;
+        }
+        if !out.contains(&p.actor) {
+            out.push(p.actor);
+        }
+        cur_start = p.start;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,510 @@
+//! Text → paragraphs → sentences → tokens.
+//!
+//! Pure string work: no profile knowledge beyond what is passed in. Sentence
+//! splitting survives news prose ("U.S.", "Jan. 9", "Sen.", initials, quotes
+//! that close a sentence); each sentence is a byte range of its paragraph, so
+//! nothing is lost or reordered. Boilerplate lines (bylines, captions,
+//! "Read more", copyright, bios) are recognised here by their shape.
+
+/// One word or punctuation mark, normalised for matching.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// Lower-cased, accents folded, curly quotes straightened.
+    pub norm: String,
+    /// True when the original word was written entirely in capitals
+    /// (and has at least two letters): "US", "UK", "EU".
+    pub caps: bool,
+    /// Byte offsets in the sentence.
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Token {
+    pub fn is_word(&self) -> bool {
+        self.norm
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphanumeric())
+    }
+}
+
+/// Folds the accents of Latin letters found in European names.
+pub fn fold_char(c: char) -> char {
+    match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ą' | 'ă' | 'ā' => 'a',
+        'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' | 'Ą' | 'Ă' | 'Ā' => 'A',
+        'ç' | 'ć' | 'č' => 'c',
+        'Ç' | 'Ć' | 'Č' => 'C',
+        'ď' => 'd',
+        'Ď' => 'D',
+        'è' | 'é' | 'ê' | 'ë' | 'ę' | 'ě' | 'ē' => 'e',
+        'È' | 'É' | 'Ê' | 'Ë' | 'Ę' | 'Ě' | 'Ē' => 'E',
+        'ğ' => 'g',
+        'Ğ' => 'G',
+        'ì' | 'í' | 'î' | 'ï' | 'ı' | 'ī' => 'i',
+        'Ì' | 'Í' | 'Î' | 'Ï' | 'İ' | 'Ī' => 'I',
+        'ł' => 'l',
+        'Ł' => 'L',
+        'ñ' | 'ń' | 'ň' => 'n',
+        'Ñ' | 'Ń' | 'Ň' => 'N',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ő' | 'ō' => 'o',
+        'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' | 'Ő' | 'Ō' => 'O',
+        'ř' => 'r',
+        'Ř' => 'R',
+        'ś' | 'š' | 'ş' | 'ș' => 's',
+        'Ś' | 'Š' | 'Ş' | 'Ș' => 'S',
+        'ť' | 'ţ' | 'ț' => 't',
+        'Ť' | 'Ţ' | 'Ț' => 'T',
+        'ù' | 'ú' | 'û' | 'ü' | 'ů' | 'ű' | 'ū' => 'u',
+        'Ù' | 'Ú' | 'Û' | 'Ü' | 'Ů' | 'Ű' | 'Ū' => 'U',
+        'ý' | 'ÿ' => 'y',
+        'Ý' => 'Y',
+        'ź' | 'ż' | 'ž' => 'z',
+        'Ź' | 'Ż' | 'Ž' => 'Z',
+        '\u{2018}' | '\u{2019}' | '\u{02BC}' | '`' | '\u{00B4}' => '\'',
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{00AB}' | '\u{00BB}' => '"',
+        '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}' | '\u{2212}' => {
+            '-'
+        }
+        '\u{00A0}' | '\u{2009}' | '\u{202F}' => ' ',
+        other => other,
+    }
+}
+
+/// Splits a sentence (or a phrase of the profile) into tokens.
+///
+/// Words are runs of letters and digits; "U.S." and "U.K." become one word
+/// ("US"); "600,000" and "5.5" stay whole; "'s" is a token of its own;
+/// every other mark is a one-character token.
+pub fn tokenize(s: &str) -> Vec<Token> {
+    let chars: Vec<(usize, char)> = s.char_indices().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let n = chars.len();
+    let byte_at = |k: usize| if k < n { chars[k].0 } else { s.len() };
+    while i < n {
+        let c = fold_char(chars[i].1);
+        if c.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        if c.is_alphanumeric() {
+            let start = i;
+            let mut word = String::new();
+            let mut letters = 0usize;
+            let mut uppers = 0usize;
+            let mut dotted = false;
+            while i < n {
+                let ch = fold_char(chars[i].1);
+                if ch.is_alphanumeric() {
+                    if ch.is_alphabetic() {
+                        letters += 1;
+                        if ch.is_uppercase() {
+                            uppers += 1;
+                        }
+                    }
+                    word.extend(ch.to_lowercase());
+                    i += 1;
+                    continue;
+                }
+                // "U.S." / "U.K.": a single capital followed by a dot and another capital.
+                if ch == '.'
+                    && i + 1 < n
+                    && fold_char(chars[i + 1].1).is_uppercase()
+                    && word.chars().count() == 1
+                    || (ch == '.' && dotted && i + 1 < n && fold_char(chars[i + 1].1).is_uppercase())
+                {
+                    dotted = true;
+                    i += 1;
+                    continue;
+                }
+                // "600,000", "5.5": punctuation between digits stays in the word.
+                if (ch == ',' || ch == '.')
+                    && word.chars().last().is_some_and(|d| d.is_ascii_digit())
+                    && i + 1 < n
+                    && chars[i + 1].1.is_ascii_digit()
+                {
+                    word.push(ch);
+                    i += 1;
+                    continue;
+                }
+                break;
+            }
+            // Swallow the final dot of "U.S." so it reads as one word.
+            if dotted && i < n && chars[i].1 == '.' {
+                i += 1;
+            }
+            let caps = letters >= 2 && uppers == letters;
+            out.push(Token {
+                norm: word,
+                caps,
+                start: byte_at(start),
+                end: byte_at(i),
+            });
+            continue;
+        }
+        if c == '\'' {
+            // possessive 's or a closing apostrophe
+            if i + 1 < n && matches!(chars[i + 1].1, 's' | 'S') {
+                let after = i + 2;
+                let ends = after >= n || !chars[after].1.is_alphanumeric();
+                if ends {
+                    out.push(Token {
+                        norm: "'s".into(),
+                        caps: false,
+                        start: byte_at(i),
+                        end: byte_at(i + 2),
+                    });
+                    i += 2;
+                    continue;
+                }
+            }
+            // "n't" is split by the word rule as "n" + "'" + "t": handled below.
+        }
+        out.push(Token {
+            norm: c.to_string(),
+            caps: false,
+            start: byte_at(i),
+            end: byte_at(i + 1),
+        });
+        i += 1;
+    }
+    merge_contractions(out)
+}
+
+/// "won't" → "wo" "n't"; "isn't" → "is" "n't"; "can't" → "ca" "n't".
+fn merge_contractions(tokens: Vec<Token>) -> Vec<Token> {
+    let mut out: Vec<Token> = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        let t = &tokens[i];
+        if t.norm == "'"
+            && i + 1 < tokens.len()
+            && tokens[i + 1].norm == "t"
+            && tokens[i + 1].start == t.end
+            && out
+                .last()
+                .is_some_and(|p: &Token| p.norm.ends_with('n') && p.end == t.start)
+        {
+            let prev = out.last_mut().expect("checked above");
+            prev.norm.pop();
+            prev.end -= 1;
+            let start = prev.end;
+            if prev.norm.is_empty() {
+                out.pop();
+            }
+            out.push(Token {
+                norm: "n't".into(),
+                caps: false,
+                start,
+                end: tokens[i + 1].end,
+            });
+            i += 2;
+            continue;
+        }
+        out.push(t.clone());
+        i += 1;
+    }
+    out
+}
+
+/// Words after which a full stop does not end a sentence.
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gen", "lt", "col", "maj", "capt", "gov",
+    "pres", "st", "jr", "sr", "no", "vs", "etc", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+    "sep", "sept", "oct", "nov", "dec", "fig", "approx", "dept", "est", "inc", "ltd", "co", "corp",
+    "mt", "ft", "hon", "rev", "e.g", "i.e", "cf", "al",
+];
+
+/// Splits a paragraph into sentences, returned as byte ranges that together
+/// cover the whole paragraph in order (whitespace between sentences goes
+/// with the sentence before it).
+pub fn sentence_ranges(p: &str) -> Vec<(usize, usize)> {
+    let chars: Vec<(usize, char)> = p.char_indices().collect();
+    let n = chars.len();
+    let mut out = Vec::new();
+    let mut start = 0usize;
+    let mut i = 0usize;
+    while i < n {
+        let c = chars[i].1;
+        if matches!(c, '.' | '!' | '?' | '…') {
+            // extend over repeated marks and closing quotes / brackets
+            let mut j = i + 1;
+            while j < n && matches!(chars[j].1, '.' | '!' | '?' | '"' | '\'' | '”' | '’' | ')' | ']') {
+                j += 1;
+            }
+            // must be followed by whitespace, then a sentence start
+            if j < n && chars[j].1.is_whitespace() {
+                let mut k = j;
+                while k < n && chars[k].1.is_whitespace() {
+                    k += 1;
+                }
+                if k < n && starts_sentence(chars[k].1) && !(c == '.' && is_abbreviation(p, &chars, i, k)) {
+                    let end = chars[k].0;
+                    out.push((start, end));
+                    start = end;
+                    i = k;
+                    continue;
+                }
+            }
+            i = j;
+            continue;
+        }
+        i += 1;
+    }
+    if start < p.len() {
+        out.push((start, p.len()));
+    }
+    out
+}
+
+fn starts_sentence(c: char) -> bool {
+    c.is_uppercase() || c.is_ascii_digit() || matches!(c, '"' | '“' | '\'' | '‘' | '(' | '[' | '«')
+}
+
+/// Is the full stop at `dot` part of an abbreviation or an initial?
+fn is_abbreviation(p: &str, chars: &[(usize, char)], dot: usize, next: usize) -> bool {
+    // the word before the dot
+    let mut b = dot;
+    while b > 0 && (chars[b - 1].1.is_alphanumeric() || chars[b - 1].1 == '.') {
+        b -= 1;
+    }
+    let word: String = p[chars[b].0..chars[dot].0].to_lowercase();
+    if word.is_empty() {
+        return false;
+    }
+    // single initial ("J. D. Vance", "D.") or dotted acronym ("U.S.", "D.C.")
+    let letters: Vec<char> = word.chars().filter(|c| *c != '.').collect();
+    if letters.len() == 1 && letters[0].is_alphabetic() {
+        return true;
+    }
+    if word.contains('.') {
+        // "U.S." at the end of a sentence followed by a capital is ambiguous;
+        // treat a following common sentence opener as a new sentence.
+        let rest: String = p[chars[next].0..].split_whitespace().next().unwrap_or("").to_string();
+        return !matches!(
+            rest.trim_matches(|c: char| !c.is_alphabetic()),
+            "The" | "He" | "She" | "It" | "They" | "But" | "In" | "A" | "We" | "This" | "That"
+        );
+    }
+    ABBREVIATIONS.contains(&word.as_str())
+}
+
+/// Recognises a whole line of page furniture: bylines, captions, "Read more",
+/// copyright, newsletter and cookie text, section labels, tag lists.
+pub fn is_boilerplate_line(line: &str) -> bool {
+    let t = line.trim();
+    if t.is_empty() {
+        return true;
+    }
+    let lower: String = t.chars().map(fold_char).collect::<String>().to_lowercase();
+    const PREFIXES: &[&str] = &[
+        "photo:", "photo ", "photos:", "image:", "picture:", "caption:", "video:", "watch:",
+        "read more", "read also", "also read", "related", "more:", "see also", "most read",
+        "most popular", "recommended", "trending", "also on ", "leggi anche", "topics:", "tags:",
+        "by ", "written by", "reporting by", "additional reporting", "editing by", "©", "(c)",
+        "copyright", "all rights reserved", "sign up", "subscribe", "follow our", "follow us",
+        "follow the", "share this", "share on", "this article", "this story", "we use cookies",
+        "cookie", "accept all", "advertisement", "sponsored", "show more", "back to top",
+        "don't miss", "don’t miss", "click here", "listen to", "get the latest", "newsletter",
+        "(photo", "source:", "credit:", "archive —", "archive -", "avatar",
+    ];
+    if PREFIXES.iter().any(|p| lower.starts_with(p)) {
+        return true;
+    }
+    const ANYWHERE: &[&str] = &[
+        "all rights reserved",
+        "we use cookies",
+        "cookie policy",
+        "privacy policy",
+        "photo: ",
+        "(photo:",
+        "getty images)",
+        "/reuters)",
+        "(reuters)",
+        "(afp)",
+        "/afp)",
+        "/ap)",
+        "/staff)",
+        "/pool)",
+        "archive)",
+        "the views expressed",
+        "sign up for",
+        "in your inbox",
+        "daily briefing",
+        "live coverage",
+        "has been updated",
+        "reproduction reserved",
+        "riproduzione riservata",
+    ];
+    if ANYWHERE.iter().any(|p| lower.contains(p)) {
+        return true;
+    }
+    // a caption that ends with a credit in brackets: "... (Kyiv Ledger)"
+    if t.ends_with(')') && !t.ends_with(".)") {
+        if let Some(open) = t.rfind('(') {
+            let inner = &t[open + 1..t.len() - 1];
+            let words = inner.split_whitespace().count();
+            if words <= 5 && !inner.contains(',') && open > 0 {
+                return true;
+            }
+        }
+    }
+    // all-capital lines: section labels, datelines, stray headlines
+    let letters: Vec<char> = t.chars().filter(|c| c.is_alphabetic()).collect();
+    if !letters.is_empty() && letters.iter().all(|c| !c.is_lowercase()) {
+        return true;
+    }
+    // bios: "X reports on …", "X is the Wire's diplomatic correspondent."
+    const BIO: &[&str] = &[
+        " reports on ",
+        " reports from ",
+        " covers ",
+        " is a reporter",
+        " is a correspondent",
+        " is the diplomatic",
+        " correspondent.",
+        " editor.",
+        " is a columnist",
+        " writes about ",
+        " is an independent",
+        " is a senior",
+        " news agency",
+        " newsroom",
+        " is a reporter for",
+        " specializing in",
+        " specialising in",
+    ];
+    if BIO.iter().any(|p| lower.contains(p)) && t.split_whitespace().count() < 45 {
+        return true;
+    }
+    // labels: a short line with separators ("Politics | Kyiv Ledger", "WORLD › EUROPE")
+    if (t.contains(" | ") || t.contains('›') || t.contains(" / ") || t.contains(" · "))
+        && !t.ends_with('.')
+        && t.split_whitespace().count() < 16
+    {
+        return true;
+    }
+    // a line that is only a date or a time stamp
+    if t.chars().filter(|c| c.is_ascii_digit()).count() * 3 >= t.chars().filter(|c| !c.is_whitespace()).count() {
+        return true;
+    }
+    false
+}
+
+/// A line with no closing punctuation and few words reads as a heading.
+pub fn is_heading(line: &str) -> bool {
+    let t = line.trim();
+    let last = t.chars().last().unwrap_or('.');
+    !matches!(last, '.' | '!' | '?' | '"' | '”' | '\'' | '’' | ':' | ';' | ')') && t.split_whitespace().count() <= 20
+}
+
+/// Removes a dateline prefix: "KYIV (BSM) — President…", "PARIS, 6 January 2026 (EuroWire) — Germany…".
+pub fn strip_dateline(line: &str) -> &str {
+    let t = line.trim_start();
+    for sep in [" — ", " – ", " -- ", " - "] {
+        if let Some(pos) = t.find(sep) {
+            if pos > 60 {
+                continue;
+            }
+            let head = &t[..pos];
+            let first_word = head.split([' ', ',', '(']).next().unwrap_or("");
+            let upper_place = first_word.len() >= 3
+                && first_word
+                    .chars()
+                    .all(|c| c.is_uppercase() || c == '/' || c == '-' || c == '.');
+            if upper_place {
+                return &t[pos + sep.len()..];
+            }
+        }
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(p: &str) -> Vec<&str> {
+        sentence_ranges(p).into_iter().map(|(a, b)| p[a..b].trim()).collect()
+    }
+
+    #[test]
+    fn abbreviations_do_not_end_sentences() {
+        let p = "U.S. President Donald Trump spoke on Jan. 9 in Washington, D.C. He said Sen. Graham agreed. The end.";
+        assert_eq!(
+            split(p),
+            vec![
+                "U.S. President Donald Trump spoke on Jan. 9 in Washington, D.C.",
+                "He said Sen. Graham agreed.",
+                "The end."
+            ]
+        );
+    }
+
+    #[test]
+    fn quotes_close_sentences() {
+        let p = "\"We will never accept it,\" he said. \"Never.\" Then he left.";
+        assert_eq!(split(p), vec!["\"We will never accept it,\" he said.", "\"Never.\"", "Then he left."]);
+    }
+
+    #[test]
+    fn party_labels_and_initials_stay_inside() {
+        let p = "Sen. Chuck Schumer (D-N.Y.) said the U.S. would not. J. D. Vance disagreed.";
+        assert_eq!(split(p).len(), 2);
+    }
+
+    #[test]
+    fn ranges_cover_the_paragraph() {
+        let p = "One. Two?  Three! four. Five";
+        let r = sentence_ranges(p);
+        assert_eq!(r.first().unwrap().0, 0);
+        assert_eq!(r.last().unwrap().1, p.len());
+        for w in r.windows(2) {
+            assert_eq!(w[0].1, w[1].0);
+        }
+    }
+
+    #[test]
+    fn tokens_fold_and_keep_acronyms() {
+        let t = tokenize("The U.S. won't cede 600,000 troops — Kyiv's “no” to Türkiye.");
+        let norms: Vec<&str> = t.iter().map(|t| t.norm.as_str()).collect();
+        assert_eq!(
+            norms,
+            vec!["the", "us", "wo", "n't", "cede", "600,000", "troops", "-", "kyiv", "'s", "\"", "no", "\"", "to", "turkiye", "."]
+        );
+        assert!(t[1].caps);
+        assert!(!t[0].caps);
+    }
+
+    #[test]
+    fn boilerplate_lines() {
+        for l in [
+            "Photo: Ukrainian servicemen near the front line in Donetsk region, December 2025. (Kyiv Ledger)",
+            "Read more: Kremlin rules out European peacekeepers in Ukraine",
+            "By Anna Kovalenko and Mark Hollis in Kyiv",
+            "© 2026 The Associated Press. All rights reserved.",
+            "We use cookies to personalise content and ads and to analyse our traffic.",
+            "WORLD › EUROPE",
+            "CLINTONS TO BE HELD IN CONTEMPT OF CONGRESS IF THEY NO-SHOW DEPOSITIONS",
+            "Oksana Hrytsenko reports on Ukrainian politics from Kyiv.",
+            "Politics | Kyiv Ledger",
+            "Dec. 23, 2025, 19:05",
+        ] {
+            assert!(is_boilerplate_line(l), "{l}");
+        }
+        assert!(!is_boilerplate_line(
+            "Kremlin spokesman Dmitry Peskov said on Wednesday that Russia categorically rejects the deployment."
+        ));
+    }
+
+    #[test]
+    fn datelines_are_stripped() {
+        assert_eq!(strip_dateline("KYIV (BSM) — President Zelenskyy spoke."), "President Zelenskyy spoke.");
+        assert_eq!(
+            strip_dateline("PARIS, 6 January 2026 (EuroWire) — Germany is prepared."),
+            "Germany is prepared."
+        );
+        assert_eq!(strip_dateline("Russia — as ever — said no."), "Russia — as ever — said no.");
+    }
+}

@@ -1,0 +1,238 @@
+//! Claims vs the ledger → shifts, each with a word-level diff.
+//!
+//! A claim whose stance differs from its cell is a `shift`; a claim for a
+//! cell the ledger lacks is `new`; a claim equal to its cell is a repeat and
+//! yields nothing. Pure: no IO, no clock. Diffs run under a deadline.
+
+use std::time::Duration;
+
+use similar::{Algorithm, ChangeTag, TextDiff};
+
+use crate::analyze::{Claim, Stance};
+use crate::ledger::Ledger;
+
+/// The longest a single sentence diff may take before it approximates.
+pub const DIFF_TIMEOUT: Duration = Duration::from_millis(50);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShiftKind {
+    Shift,
+    New,
+}
+
+impl ShiftKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShiftKind::Shift => "shift",
+            ShiftKind::New => "new",
+        }
+    }
+}
+
+/// A position that moved, with the evidence on both sides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shift {
+    pub actor: String,
+    pub topic: String,
+    pub from: Option<Stance>,
+    pub to: Stance,
+    pub kind: ShiftKind,
+    pub speaker: String,
+    pub confidence: f64,
+    pub sentence: String,
+    pub baseline_sentence: String,
+    pub diff: String,
+}
+
+/// Compares claims with the ledger. Claims below `min_confidence` are not
+/// reported.
+pub fn compare(ledger: &Ledger, claims: &[Claim], min_confidence: f64) -> Vec<Shift> {
+    let mut out = Vec::new();
+    for c in claims {
+        if c.confidence < min_confidence {
+            continue;
+        }
+        let (kind, from, baseline_sentence) = match ledger.get(&c.actor, &c.topic) {
+            Some(cell) if cell.stance == c.stance => continue,
+            Some(cell) => (
+                ShiftKind::Shift,
+                Some(cell.stance),
+                cell.evidence.first().map(|e| e.sentence.clone()).unwrap_or_default(),
+            ),
+            None => (ShiftKind::New, None, closest_sentence(ledger, c)),
+        };
+        let diff = word_diff(&baseline_sentence, &c.sentence);
+        out.push(Shift {
+            actor: c.actor.clone(),
+            topic: c.topic.clone(),
+            from,
+            to: c.stance,
+            kind,
+            speaker: c.speaker.clone(),
+            confidence: c.confidence,
+            sentence: c.sentence.clone(),
+            baseline_sentence,
+            diff,
+        });
+    }
+    out
+}
+
+/// For a `new` cell: the baseline sentence of the same actor, else of the
+/// same topic, that shares the most words with the claim.
+fn closest_sentence(ledger: &Ledger, c: &Claim) -> String {
+    let words = word_set(&c.sentence);
+    let score = |s: &str| {
+        let w = word_set(s);
+        let common = w.iter().filter(|x| words.contains(*x)).count();
+        common as f64 / (w.len() + words.len()).max(1) as f64
+    };
+    let pick = |pred: &dyn Fn(&crate::ledger::Cell) -> bool| {
+        ledger
+            .cells()
+            .filter(|cell| pred(cell))
+            .flat_map(|cell| cell.evidence.iter())
+            .map(|e| (score(&e.sentence), e.sentence.clone()))
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|x| x.1)
+    };
+    pick(&|cell| cell.actor == c.actor)
+        .or_else(|| pick(&|cell| cell.topic == c.topic))
+        .unwrap_or_default()
+}
+
+fn word_set(s: &str) -> Vec<String> {
+    let mut v: Vec<String> = s
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() > 2)
+        .map(|w| w.to_lowercase())
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Splits a sentence into words and punctuation marks, so "ready." and
+/// "ready" compare equal on the word.
+pub fn diff_tokens(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for w in s.split_whitespace() {
+        let mut start = 0;
+        let mut end = w.len();
+        let lead: Vec<(usize, char)> = w.char_indices().take_while(|(_, c)| !c.is_alphanumeric()).collect();
+        for (i, c) in &lead {
+            out.push(&w[*i..*i + c.len_utf8()]);
+        }
+        if let Some((i, c)) = lead.last() {
+            start = i + c.len_utf8();
+        }
+        if start >= end {
+            continue;
+        }
+        let mut trail = Vec::new();
+        for (i, c) in w[start..].char_indices().rev() {
+            if c.is_alphanumeric() {
+                break;
+            }
+            trail.push(&w[start + i..start + i + c.len_utf8()]);
+            end = start + i;
+        }
+        out.push(&w[start..end]);
+        out.extend(trail.into_iter().rev());
+    }
+    out
+}
+
+/// A word diff of `old` against `new`: `[-removed-]{+added+}`, unchanged
+/// words as they are.
+pub fn word_diff(old: &str, new: &str) -> String {
+    let a = diff_tokens(old);
+    let b = diff_tokens(new);
+    let diff = TextDiff::configure()
+        .algorithm(Algorithm::Patience)
+        .timeout(DIFF_TIMEOUT)
+        .diff_slices(&a, &b);
+    // group runs of one tag
+    let mut runs: Vec<(ChangeTag, Vec<&str>)> = Vec::new();
+    for ch in diff.iter_all_changes() {
+        match runs.last_mut() {
+            Some((tag, words)) if *tag == ch.tag() => words.push(ch.value()),
+            _ => runs.push((ch.tag(), vec![ch.value()])),
+        }
+    }
+    let mut out = String::new();
+    for (tag, words) in runs {
+        let mut text = String::new();
+        for w in &words {
+            if !text.is_empty() && needs_space(w) {
+                text.push(' ');
+            }
+            text.push_str(w);
+        }
+        if !out.is_empty() && (tag != ChangeTag::Equal || needs_space(words[0])) {
+            out.push(' ');
+        }
+        match tag {
+            ChangeTag::Equal => out.push_str(&text),
+            ChangeTag::Delete => {
+                out.push_str("[-");
+                out.push_str(&text);
+                out.push_str("-]");
+            }
+            ChangeTag::Insert => {
+                out.push_str("{+");
+                out.push_str(&text);
+                out.push_str("+}");
+            }
+        }
+    }
+    out
+}
+
+fn needs_space(tok: &str) -> bool {
+    !matches!(tok, "," | "." | ";" | ":" | "!" | "?" | ")" | "'s" | "%")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_marks_changed_words() {
+        let d = word_diff("Russia rejected the force.", "Russia accepted the force.");
+        assert_eq!(d, "Russia [-rejected-] {+accepted+} the force.");
+    }
+
+    #[test]
+    fn punctuation_is_split_from_words() {
+        assert_eq!(diff_tokens("ready, (now)."), vec!["ready", ",", "(", "now", ")", "."]);
+        let d = word_diff("They are ready.", "They are ready");
+        assert_eq!(d, "They are ready [-.-]");
+    }
+
+    #[test]
+    fn both_sides_can_be_rebuilt_from_the_diff() {
+        let old = "Kyiv rejects a cap on its army.";
+        let new = "Kyiv could accept a cap on its army, officials said.";
+        let d = word_diff(old, new);
+        let keep_old = d.replace("{+", "\u{1}").replace("+}", "\u{2}");
+        let stripped_old: String = strip_between(&keep_old, '\u{1}', '\u{2}').replace("[-", "").replace("-]", "");
+        let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").replace(" ,", ",").replace(" .", ".");
+        assert_eq!(norm(&stripped_old), norm(old));
+    }
+
+    fn strip_between(s: &str, a: char, b: char) -> String {
+        let mut out = String::new();
+        let mut skip = false;
+        for c in s.chars() {
+            if c == a {
+                skip = true;
+            } else if c == b {
+                skip = false;
+            } else if !skip {
+                out.push(c);
+            }
+        }
+        out
+    }
+}

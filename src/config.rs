@@ -1,0 +1,591 @@
+//! The configuration file: [`RawConfig`] as written (serde, unknown keys
+//! refused) → [`Config`], typed and validated.
+//!
+//! Every error names the file, the key and the problem. Relative paths (and
+//! relative `file:` feed URLs) are taken from the config file's folder.
+//! Secrets are never read from the TOML: the SMTP password comes from
+//! `password_file`, an environment variable, or systemd's credentials.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Result;
+use reqwest::Url;
+use serde::Deserialize;
+
+/// A configuration error: which file, which key, what is wrong.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub file: String,
+    pub key: String,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}: {}", self.file, self.problem)
+        } else {
+            write!(f, "{}: key `{}`: {}", self.file, self.key, self.problem)
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub state: RawState,
+    #[serde(default)]
+    pub poll: RawPoll,
+    #[serde(default)]
+    pub feeds: Vec<RawFeed>,
+    pub email: Option<RawEmail>,
+    #[serde(default)]
+    pub fetch: RawFetch,
+    #[serde(default)]
+    pub analysis: RawAnalysis,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawState {
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawPoll {
+    pub interval: Option<String>,
+    pub jitter: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFeed {
+    pub url: String,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawEmail {
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<u16>,
+    pub tls: Option<String>,
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Vec<String>,
+    pub username: Option<String>,
+    pub password_file: Option<String>,
+    pub password_env: Option<String>,
+    pub password_credential: Option<String>,
+    /// With no `smtp_host`, alerts are written here as `.eml` files.
+    pub maildir: Option<String>,
+    pub timeout: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawFetch {
+    pub concurrency: Option<usize>,
+    pub per_host: Option<usize>,
+    pub per_host_delay: Option<String>,
+    pub timeout: Option<String>,
+    pub connect_timeout: Option<String>,
+    pub max_body: Option<String>,
+    pub max_age: Option<String>,
+    pub max_redirects: Option<usize>,
+    pub user_agent: Option<String>,
+    pub contact: Option<String>,
+    #[serde(default)]
+    pub allow_private_hosts: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawAnalysis {
+    pub profile: Option<String>,
+    pub seeds: Option<String>,
+    pub min_confidence: Option<f64>,
+}
+
+/// How to reach the SMTP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tls {
+    None,
+    StartTls,
+    Tls,
+}
+
+/// Where the SMTP password comes from (never the TOML itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordSource {
+    File(PathBuf),
+    Env(String),
+    /// A name under `$CREDENTIALS_DIRECTORY` (systemd `LoadCredential=`).
+    Credential(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Smtp {
+    pub host: String,
+    pub port: u16,
+    pub tls: Tls,
+    pub username: Option<String>,
+    pub password: Option<PasswordSource>,
+    pub timeout: Duration,
+}
+
+/// Where alert emails go.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Delivery {
+    Smtp(Smtp),
+    /// Write `.eml` files into this folder.
+    Maildir(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Email {
+    pub from: String,
+    pub to: Vec<String>,
+    pub delivery: Delivery,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Feed {
+    pub url: Url,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fetch {
+    pub concurrency: usize,
+    pub per_host: usize,
+    pub per_host_delay: Duration,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub max_body: u64,
+    pub max_age: Duration,
+    pub max_redirects: usize,
+    pub user_agent: String,
+    pub allow_private_hosts: Vec<String>,
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub source: PathBuf,
+    pub state_path: PathBuf,
+    pub interval: Duration,
+    pub jitter: Duration,
+    pub feeds: Vec<Feed>,
+    pub email: Option<Email>,
+    pub fetch: Fetch,
+    pub profile: Option<PathBuf>,
+    pub seeds: Option<PathBuf>,
+    pub min_confidence: f64,
+}
+
+/// Parses "30s", "15m", "1h30m", "7d", "250ms".
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("empty duration".into());
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(format!("`{s}` is not a duration (use e.g. 30s, 15m, 2h, 7d)"));
+        }
+        let n: f64 = rest[..digits].parse().map_err(|_| format!("`{s}` is not a duration"))?;
+        rest = &rest[digits..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit = rest[..unit_len].trim();
+        rest = &rest[unit_len..];
+        let secs = match unit {
+            "ms" => n / 1000.0,
+            "s" | "sec" | "secs" => n,
+            "m" | "min" | "mins" => n * 60.0,
+            "h" | "hour" | "hours" => n * 3600.0,
+            "d" | "day" | "days" => n * 86400.0,
+            "w" | "week" | "weeks" => n * 7.0 * 86400.0,
+            "" => return Err(format!("`{s}` needs a unit (s, m, h, d)")),
+            other => return Err(format!("`{s}`: unknown unit `{other}` (use ms, s, m, h, d, w)")),
+        };
+        total += Duration::from_secs_f64(secs);
+    }
+    Ok(total)
+}
+
+/// Parses "8MiB", "512KiB", "1MB", "1000".
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let n: f64 = t[..digits].parse().map_err(|_| format!("`{s}` is not a size (use e.g. 8MiB)"))?;
+    let mult: f64 = match t[digits..].trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "kib" => 1024.0,
+        "m" | "mb" => 1e6,
+        "mib" => 1024.0 * 1024.0,
+        "g" | "gb" => 1e9,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        other => return Err(format!("`{s}`: unknown unit `{other}` (use B, KiB, MiB, GiB)")),
+    };
+    Ok((n * mult) as u64)
+}
+
+/// Is the host a loopback name or address?
+pub fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    if h.eq_ignore_ascii_case("localhost") || h.ends_with(".localhost") {
+        return true;
+    }
+    h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.display().to_string(),
+            key: String::new(),
+            problem: format!("cannot read: {e}"),
+        })?;
+        Ok(Config::parse(&text, path)?)
+    }
+
+    /// Parses config text; `path` names it and anchors relative paths.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        let de = toml::Deserializer::parse(text).map_err(|e| ConfigError {
+            file: file.clone(),
+            key: String::new(),
+            problem: e.to_string().trim().to_string(),
+        })?;
+        let raw: RawConfig = serde_path_to_error::deserialize(de).map_err(|e| {
+            let key = e.path().to_string();
+            let inner = e.into_inner().to_string();
+            // toml's message carries a source excerpt; keep its last line (the problem)
+            let problem = inner.lines().filter(|l| !l.trim().is_empty()).next_back().unwrap_or("").trim().to_string();
+            ConfigError {
+                file: file.clone(),
+                key: if key == "." { String::new() } else { key },
+                problem,
+            }
+        })?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Config::validate(raw, path, &dir)
+    }
+
+    fn validate(raw: RawConfig, path: &Path, dir: &Path) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        let err = |key: &str, problem: String| ConfigError {
+            file: file.clone(),
+            key: key.to_string(),
+            problem,
+        };
+        let resolve = |p: &str| -> PathBuf {
+            let pb = PathBuf::from(p);
+            if pb.is_absolute() { pb } else { dir.join(pb) }
+        };
+        let dur = |key: &str, v: &Option<String>, default: &str| -> Result<Duration, ConfigError> {
+            parse_duration(v.as_deref().unwrap_or(default)).map_err(|e| err(key, e))
+        };
+        let state_path = resolve(raw.state.path.as_deref().unwrap_or("stancewatch.db"));
+        let interval = dur("poll.interval", &raw.poll.interval, "15m")?;
+        if interval < Duration::from_secs(1) {
+            return Err(err("poll.interval", "must be at least 1s".into()));
+        }
+        let jitter = dur("poll.jitter", &raw.poll.jitter, "0s")?;
+
+        let mut feeds = Vec::new();
+        for (i, f) in raw.feeds.iter().enumerate() {
+            let key = format!("feeds[{i}].url");
+            let url = parse_feed_url(&f.url, dir).map_err(|e| err(&key, e))?;
+            if feeds.iter().any(|x: &Feed| x.url == url) {
+                return Err(err(&key, format!("`{}` is listed twice", f.url)));
+            }
+            feeds.push(Feed {
+                url,
+                name: f.name.clone(),
+            });
+        }
+
+        let email = match raw.email {
+            None => None,
+            Some(e) => {
+                let from = e.from.clone().ok_or_else(|| err("email.from", "missing: the sender address is required".into()))?;
+                if !looks_like_address(&from) {
+                    return Err(err("email.from", format!("`{from}` is not an email address")));
+                }
+                if e.to.is_empty() {
+                    return Err(err("email.to", "missing: at least one recipient is required".into()));
+                }
+                for (i, t) in e.to.iter().enumerate() {
+                    if !looks_like_address(t) {
+                        return Err(err(&format!("email.to[{i}]"), format!("`{t}` is not an email address")));
+                    }
+                }
+                let delivery = match &e.smtp_host {
+                    None => {
+                        if e.smtp_port.is_some() || e.tls.is_some() {
+                            return Err(err("email.smtp_host", "missing: smtp_port/tls are set but no smtp_host".into()));
+                        }
+                        Delivery::Maildir(resolve(e.maildir.as_deref().unwrap_or("mail")))
+                    }
+                    Some(host) => {
+                        if host.trim().is_empty() || host.contains(['/', ' ']) {
+                            return Err(err("email.smtp_host", format!("`{host}` is not a host name")));
+                        }
+                        let tls = match e.tls.as_deref().unwrap_or("starttls") {
+                            "none" => Tls::None,
+                            "starttls" => Tls::StartTls,
+                            "tls" => Tls::Tls,
+                            other => return Err(err("email.tls", format!("`{other}` is not one of none, starttls, tls"))),
+                        };
+                        if tls == Tls::None && !is_loopback_host(host) {
+                            return Err(err(
+                                "email.tls",
+                                format!("\"none\" sends mail in clear text and is allowed only for a loopback smtp_host, not `{host}`"),
+                            ));
+                        }
+                        let port = e.smtp_port.unwrap_or(match tls {
+                            Tls::None => 25,
+                            Tls::StartTls => 587,
+                            Tls::Tls => 465,
+                        });
+                        if port == 0 {
+                            return Err(err("email.smtp_port", "must be between 1 and 65535".into()));
+                        }
+                        let sources = [e.password_file.is_some(), e.password_env.is_some(), e.password_credential.is_some()];
+                        if sources.iter().filter(|x| **x).count() > 1 {
+                            return Err(err("email.password_file", "set only one of password_file, password_env, password_credential".into()));
+                        }
+                        let password = if let Some(p) = &e.password_file {
+                            Some(PasswordSource::File(resolve(p)))
+                        } else if let Some(v) = &e.password_env {
+                            Some(PasswordSource::Env(v.clone()))
+                        } else {
+                            e.password_credential.as_ref().map(|c| PasswordSource::Credential(c.clone()))
+                        };
+                        if password.is_some() && e.username.is_none() {
+                            return Err(err("email.username", "missing: a password source is set but no username".into()));
+                        }
+                        Delivery::Smtp(Smtp {
+                            host: host.clone(),
+                            port,
+                            tls,
+                            username: e.username.clone(),
+                            password,
+                            timeout: dur("email.timeout", &e.timeout, "30s")?,
+                        })
+                    }
+                };
+                Some(Email {
+                    from,
+                    to: e.to.clone(),
+                    delivery,
+                })
+            }
+        };
+
+        let f = &raw.fetch;
+        let positive = |key: &str, v: Option<usize>, d: usize| -> Result<usize, ConfigError> {
+            let v = v.unwrap_or(d);
+            if v == 0 { Err(err(key, "must be at least 1".into())) } else { Ok(v) }
+        };
+        let contact = f.contact.clone();
+        let user_agent = match (&f.user_agent, &contact) {
+            (Some(ua), _) => ua.clone(),
+            (None, Some(c)) => format!("stancewatch/{} (+{c})", env!("CARGO_PKG_VERSION")),
+            (None, None) => format!("stancewatch/{} (+https://github.com/stancewatch/stancewatch)", env!("CARGO_PKG_VERSION")),
+        };
+        let max_body = parse_size(f.max_body.as_deref().unwrap_or("8MiB")).map_err(|e| err("fetch.max_body", e))?;
+        if max_body < 1024 {
+            return Err(err("fetch.max_body", "must be at least 1KiB".into()));
+        }
+        let fetch = Fetch {
+            concurrency: positive("fetch.concurrency", f.concurrency, 64)?,
+            per_host: positive("fetch.per_host", f.per_host, 4)?,
+            per_host_delay: dur("fetch.per_host_delay", &f.per_host_delay, "0s")?,
+            timeout: dur("fetch.timeout", &f.timeout, "30s")?,
+            connect_timeout: dur("fetch.connect_timeout", &f.connect_timeout, "10s")?,
+            max_body,
+            max_age: dur("fetch.max_age", &f.max_age, "7d")?,
+            max_redirects: f.max_redirects.unwrap_or(5),
+            user_agent,
+            allow_private_hosts: f.allow_private_hosts.clone(),
+        };
+        if fetch.timeout.is_zero() {
+            return Err(err("fetch.timeout", "must be above 0s".into()));
+        }
+        let min_confidence = raw.analysis.min_confidence.unwrap_or(0.5);
+        if !(0.0..=1.0).contains(&min_confidence) {
+            return Err(err("analysis.min_confidence", format!("{min_confidence} is not between 0 and 1")));
+        }
+        let profile = raw.analysis.profile.as_deref().map(resolve);
+        let seeds = raw.analysis.seeds.as_deref().map(resolve);
+        if let Some(p) = &profile {
+            if !p.is_file() {
+                return Err(err("analysis.profile", format!("{} is not a file", p.display())));
+            }
+        }
+        if let Some(s) = &seeds {
+            if !s.is_dir() {
+                return Err(err("analysis.seeds", format!("{} is not a folder", s.display())));
+            }
+        }
+        Ok(Config {
+            source: path.to_path_buf(),
+            state_path,
+            interval,
+            jitter,
+            feeds,
+            email,
+            fetch,
+            profile,
+            seeds,
+            min_confidence,
+        })
+    }
+}
+
+fn looks_like_address(s: &str) -> bool {
+    let s = s.trim();
+    let addr = match (s.find('<'), s.rfind('>')) {
+        (Some(a), Some(b)) if a < b => &s[a + 1..b],
+        _ => s,
+    };
+    let mut parts = addr.split('@');
+    let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    !local.is_empty() && !domain.is_empty() && !addr.contains(char::is_whitespace) && !s.contains(['\r', '\n'])
+}
+
+/// A feed URL: http(s), or `file:` (absolute, or relative to the config).
+fn parse_feed_url(s: &str, dir: &Path) -> Result<Url, String> {
+    if let Some(rest) = s.strip_prefix("file:") {
+        if !rest.starts_with("//") {
+            let p = dir.join(rest);
+            let abs = std::path::absolute(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+            return Url::from_file_path(&abs).map_err(|_| format!("`{s}` is not a usable file path"));
+        }
+    }
+    let url = Url::parse(s).map_err(|e| format!("`{s}` is not a URL: {e}"))?;
+    match url.scheme() {
+        "http" | "https" => {
+            if url.host_str().is_none_or(str::is_empty) {
+                return Err(format!("`{s}` has no host"));
+            }
+            Ok(url)
+        }
+        "file" => Ok(url),
+        other => Err(format!("`{s}`: scheme `{other}` is not supported (use http, https or file)")),
+    }
+}
+
+/// Checks a config file and returns a one-line description of it.
+pub fn describe(c: &Config) -> String {
+    let mail = match &c.email {
+        None => "no email".to_string(),
+        Some(e) => match &e.delivery {
+            Delivery::Smtp(s) => format!("SMTP {}:{} ({:?}) to {}", s.host, s.port, s.tls, e.to.join(", ")),
+            Delivery::Maildir(d) => format!(".eml files in {}", d.display()),
+        },
+    };
+    format!(
+        "{}: ok — {} feeds, every {}s, state {}, {}",
+        c.source.display(),
+        c.feeds.len(),
+        c.interval.as_secs(),
+        c.state_path.display(),
+        mail
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Config, ConfigError> {
+        Config::parse(s, Path::new("/etc/stancewatch/test.toml"))
+    }
+
+    const MIN: &str = r#"
+[state]
+path = "/var/lib/stancewatch/state.db"
+[poll]
+interval = "15m"
+[[feeds]]
+url = "http://127.0.0.1:8089/feeds/f0.xml"
+[email]
+smtp_host = "127.0.0.1"
+smtp_port = 2525
+tls = "none"
+from = "stancewatch@localhost"
+to = ["analyst@localhost"]
+"#;
+
+    #[test]
+    fn minimal_config_of_the_spec_parses() {
+        let c = parse(MIN).unwrap();
+        assert_eq!(c.interval, Duration::from_secs(900));
+        assert_eq!(c.feeds.len(), 1);
+        assert_eq!(c.fetch.concurrency, 64);
+        assert_eq!(c.fetch.per_host, 4);
+        assert_eq!(c.fetch.max_body, 8 * 1024 * 1024);
+        assert_eq!(c.fetch.max_age, Duration::from_secs(7 * 86400));
+        match &c.email.unwrap().delivery {
+            Delivery::Smtp(s) => assert_eq!((s.port, s.tls), (2525, Tls::None)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_key_names_file_and_key() {
+        let e = parse(&MIN.replace("[poll]", "[poll]\nintervall = \"1m\"")).unwrap_err();
+        let s = e.to_string();
+        assert!(s.contains("/etc/stancewatch/test.toml"), "{s}");
+        assert!(s.contains("intervall"), "{s}");
+    }
+
+    #[test]
+    fn wrong_type_names_the_key() {
+        let e = parse(&MIN.replace("smtp_port = 2525", "smtp_port = \"x\"")).unwrap_err();
+        assert_eq!(e.key, "email.smtp_port", "{e}");
+    }
+
+    #[test]
+    fn clear_text_smtp_only_on_loopback() {
+        let e = parse(&MIN.replace("smtp_host = \"127.0.0.1\"", "smtp_host = \"mail.example.com\"")).unwrap_err();
+        assert_eq!(e.key, "email.tls");
+    }
+
+    #[test]
+    fn bad_urls_and_missing_fields() {
+        let e = parse(&MIN.replace("http://127.0.0.1:8089/feeds/f0.xml", "ftp://x/y")).unwrap_err();
+        assert_eq!(e.key, "feeds[0].url");
+        let e = parse(&MIN.replace("from = \"stancewatch@localhost\"\n", "")).unwrap_err();
+        assert_eq!(e.key, "email.from");
+        let e = parse(&MIN.replace("interval = \"15m\"", "interval = \"soon\"")).unwrap_err();
+        assert_eq!(e.key, "poll.interval");
+    }
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert!(parse_duration("5").is_err());
+        assert_eq!(parse_size("512KiB").unwrap(), 512 * 1024);
+        assert!(parse_size("1 parsec").is_err());
+    }
+}

@@ -1,0 +1,86 @@
+//! The engine: a profile and its baseline ledger, ready to analyse articles.
+//!
+//! Built once per process (and again on reload) from the built-in profile
+//! and seeds, or from the files a config names.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+use crate::analyze::{self, Analysis};
+use crate::article::Article;
+use crate::compare::{self, Shift};
+use crate::config::Config;
+use crate::ledger::{Ledger, Seed};
+use crate::profile::Profile;
+
+pub struct Engine {
+    pub profile: Profile,
+    pub baseline: Ledger,
+    pub min_confidence: f64,
+}
+
+impl Engine {
+    /// The built-in profile and seeds.
+    pub fn builtin() -> Engine {
+        let profile = Profile::builtin();
+        let baseline = Ledger::from_seeds(&profile, &Seed::builtin());
+        Engine {
+            profile,
+            baseline,
+            min_confidence: 0.5,
+        }
+    }
+
+    /// The profile and seeds a config names, the built-in ones otherwise.
+    pub fn from_config(cfg: Option<&Config>) -> Result<Engine> {
+        let Some(cfg) = cfg else { return Ok(Engine::builtin()) };
+        let profile = match &cfg.profile {
+            Some(p) => Profile::load(p)?,
+            None => Profile::builtin(),
+        };
+        let seeds = match &cfg.seeds {
+            Some(dir) => load_seeds(dir)?,
+            None => Seed::builtin(),
+        };
+        let baseline = Ledger::from_seeds(&profile, &seeds);
+        Ok(Engine {
+            profile,
+            baseline,
+            min_confidence: cfg.min_confidence,
+        })
+    }
+
+    pub fn analyze(&self, article: &Article) -> Analysis {
+        analyze::analyze(&self.profile, &article.title, &article.body)
+    }
+
+    /// Analysis and the shifts against the baseline.
+    pub fn compare(&self, article: &Article) -> (Analysis, Vec<Shift>) {
+        let a = self.analyze(article);
+        let s = compare::compare(&self.baseline, &a.claims, self.min_confidence);
+        (a, s)
+    }
+}
+
+/// Every `.txt` file of a folder, sorted by name.
+pub fn load_seeds(dir: &Path) -> Result<Vec<Seed>> {
+    let mut seeds = Vec::new();
+    let rd = std::fs::read_dir(dir).with_context(|| format!("{}: cannot read the seed folder", dir.display()))?;
+    for entry in rd {
+        let p = entry?.path();
+        if p.extension().and_then(|e| e.to_str()) != Some("txt") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).with_context(|| format!("{}: cannot read", p.display()))?;
+        seeds.push(Seed {
+            name: p.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string(),
+            text,
+        });
+    }
+    if seeds.is_empty() {
+        bail!("{}: no .txt seed files", dir.display());
+    }
+    seeds.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(seeds)
+}

@@ -1,0 +1,33 @@
+//! stancewatch watches news feeds and emails an alert when a government's
+//! position on a question shifts against a baseline.
+//!
+//! The code map, in pipeline order:
+//!
+//! * [`config`] — the TOML config, raw → validated.
+//! * [`profile`] — actors, topics and cue lexicons of one debate.
+//! * [`fetch`] — HTTP only: timeouts, body caps, conditional GET, politeness.
+//! * [`feed`] — feed bytes → entries, and each entry's identity.
+//! * [`extract`] — HTML → article text (pure).
+//! * [`analyze`] — article text → claims (pure).
+//! * [`ledger`] — the baseline from the seeds; positions and evidence (pure).
+//! * [`compare`] — claims vs ledger → shifts with word diffs (pure).
+//! * [`state`] — SQLite: feeds, entries, claims, ledger history, outbox.
+//! * [`notify`] — alert rendering (pure) and delivery (SMTP or files).
+//! * [`pass`] — one pass over all feeds, shared by `check` and `run`.
+//! * [`daemon`] — the schedule, signals and systemd notifications of `run`.
+//!
+//! [`engine`] ties a profile to its baseline; [`article`] reads article
+//! files; [`output`] holds the JSON contract; [`eval`] scores labelled sets.
+
+pub mod analyze;
+pub mod article;
+pub mod compare;
+pub mod config;
+pub mod engine;
+pub mod eval;
+pub mod extract;
+pub mod ledger;
+pub mod output;
+pub mod profile;
+pub mod cli;
+pub mod logging;

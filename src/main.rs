@@ -1,0 +1,93 @@
+//! The `stancewatch` binary: parse the command line, set up logging,
+//! dispatch, and map the outcome to an exit status (0 ok, 1 shifts found
+//! with `--exit-code`, 2 usage or config error, 3 runtime failure).
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use stancewatch::article::Article;
+use stancewatch::cli::{Cli, Command, ConfigCommand, Format};
+use stancewatch::config::{Config, ConfigError};
+use stancewatch::engine::Engine;
+use stancewatch::{eval, output};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    stancewatch::logging::init(&cli.log);
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("stancewatch: {e:#}");
+            if e.downcast_ref::<ConfigError>().is_some() || e.chain().any(|c| c.is::<ConfigError>()) {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(3)
+            }
+        }
+    }
+}
+
+fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<Option<Config>> {
+    path.map(Config::load).transpose()
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match cli.command {
+        Command::Baseline { format, config } => {
+            let cfg = load_config(config.as_deref())?;
+            let engine = Engine::from_config(cfg.as_ref())?;
+            match format {
+                Format::Json => writeln!(out, "{}", output::baseline_json(&engine.baseline))?,
+                Format::Text => write!(out, "{}", output::baseline_text(&engine.baseline))?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Compare { format, config, paths } => {
+            let cfg = load_config(config.as_deref())?;
+            let engine = Engine::from_config(cfg.as_ref())?;
+            for p in &paths {
+                let article = Article::load(p)?;
+                let (analysis, shifts) = engine.compare(&article);
+                let src = p.display().to_string();
+                match format {
+                    Format::Json => writeln!(out, "{}", output::compare_json(&src, &article.title, &analysis, &shifts))?,
+                    Format::Text => write!(out, "{}", output::compare_text(&src, &article.title, &analysis, &shifts))?,
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { config, expected, min_f1, path } => {
+            let cfg = load_config(config.as_deref())?;
+            let engine = Engine::from_config(cfg.as_ref())?;
+            let (score, report) = if path.is_dir() {
+                eval::score_dir(&engine, &path, expected.as_deref())?
+            } else {
+                eval::score_sentences(&engine, &path)?
+            };
+            write!(out, "{report}")?;
+            writeln!(out, "{}", score.summary())?;
+            if min_f1.is_some_and(|m| score.f1() < m) {
+                return Ok(ExitCode::from(1));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config { command: ConfigCommand::Check { config } } => {
+            let c = Config::load(&config)?;
+            writeln!(out, "{}", stancewatch::config::describe(&c))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { .. } | Command::Run { .. } | Command::Feeds { .. } | Command::TestEmail { .. } => {
+            anyhow::bail!("not built yet")
+        }
+    }
+}

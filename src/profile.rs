@@ -1,0 +1,552 @@
+//! The profile: actors, topics and cue lexicons of one debate.
+//!
+//! A profile is a TOML file (`profiles/ukraine.toml` is built in). It is
+//! parsed into [`RawProfile`] with unknown keys refused, then compiled into a
+//! [`Profile`] whose phrases are tokenised once for fast matching. This module
+//! reads the file; it knows nothing about how the phrases are used.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::analyze::text::{Token, tokenize};
+
+/// The built-in profile's TOML text.
+pub const BUILTIN_PROFILE: &str = include_str!("../profiles/ukraine.toml");
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProfile {
+    pub profile: RawMeta,
+    pub actors: Vec<RawActor>,
+    pub topics: Vec<RawTopic>,
+    pub cues: RawCues,
+    pub relevance: RawRelevance,
+    pub roles: RawRoles,
+    #[serde(default)]
+    pub seeds: Vec<RawSeedDate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMeta {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub since: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawActor {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub people: Vec<String>,
+    #[serde(default)]
+    pub adjectives: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPair {
+    pub a: Vec<String>,
+    pub b: Vec<String>,
+    pub window: usize,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTopic {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub terms: Vec<String>,
+    #[serde(default)]
+    pub weak: Vec<String>,
+    #[serde(default)]
+    pub actions: Vec<String>,
+    #[serde(default)]
+    pub pairs: Vec<RawPair>,
+    #[serde(default)]
+    pub exclude_actors: Vec<String>,
+    #[serde(default)]
+    pub troop_nouns: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCues {
+    pub supports: Vec<String>,
+    pub opposes: Vec<String>,
+    #[serde(default)]
+    pub opposes_hedged: Vec<String>,
+    pub conditional: Vec<String>,
+    pub conditions: Vec<String>,
+    #[serde(default)]
+    pub softeners: Vec<String>,
+    #[serde(default)]
+    pub softened: Vec<String>,
+    pub negators: Vec<String>,
+    #[serde(default)]
+    pub reversals: Vec<String>,
+    #[serde(default)]
+    pub denials: Vec<String>,
+    pub reporting: Vec<String>,
+    #[serde(default)]
+    pub non_actors: Vec<String>,
+    #[serde(default)]
+    pub hypothetical: Vec<String>,
+    #[serde(default)]
+    pub nominal_cues: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRelevance {
+    pub anchors: Vec<String>,
+    #[serde(default)]
+    pub off_topic: Vec<String>,
+    #[serde(default)]
+    pub opinion: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoles {
+    #[serde(default)]
+    pub person: Vec<String>,
+    #[serde(default)]
+    pub speaker_nouns: Vec<String>,
+}
+
+/// Pins the date of a seed whose text carries none.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSeedDate {
+    pub file: String,
+    pub date: String,
+}
+
+/// One word of a phrase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum WordPat {
+    Exact(String),
+    Prefix(String),
+}
+
+/// A phrase of the profile, tokenised.
+#[derive(Debug, Clone)]
+pub struct Phrase {
+    words: Vec<WordPat>,
+    /// Written in capitals: matches only capitalised words.
+    caps: bool,
+}
+
+impl Phrase {
+    pub fn parse(s: &str) -> Option<Phrase> {
+        let caps = s.chars().filter(|c| c.is_alphabetic()).count() >= 2
+            && s.chars().filter(|c| c.is_alphabetic()).all(|c| c.is_uppercase());
+        let mut words = Vec::new();
+        let toks = tokenize(s);
+        let mut i = 0;
+        while i < toks.len() {
+            let t = &toks[i];
+            if i + 1 < toks.len() && toks[i + 1].norm == "*" && toks[i + 1].start == t.end {
+                words.push(WordPat::Prefix(t.norm.clone()));
+                i += 2;
+                continue;
+            }
+            words.push(WordPat::Exact(t.norm.clone()));
+            i += 1;
+        }
+        if words.is_empty() {
+            return None;
+        }
+        Some(Phrase { words, caps })
+    }
+
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Does the phrase match the tokens starting at `at`?
+    pub fn matches_at(&self, toks: &[Token], at: usize) -> bool {
+        if at + self.words.len() > toks.len() {
+            return false;
+        }
+        self.words.iter().enumerate().all(|(k, w)| {
+            let t = &toks[at + k];
+            if self.caps && t.is_word() && !t.caps {
+                return false;
+            }
+            match w {
+                WordPat::Exact(s) => t.norm == *s,
+                WordPat::Prefix(p) => t.norm.starts_with(p.as_str()),
+            }
+        })
+    }
+}
+
+/// A set of phrases, each tagged with a value, matched longest-first.
+#[derive(Debug, Clone)]
+pub struct Lexicon<T: Clone> {
+    by_first: HashMap<String, Vec<(Phrase, T)>>,
+    by_prefix: Vec<(String, Phrase, T)>,
+}
+
+impl<T: Clone> Default for Lexicon<T> {
+    fn default() -> Self {
+        Lexicon {
+            by_first: HashMap::new(),
+            by_prefix: Vec::new(),
+        }
+    }
+}
+
+/// One match of a lexicon in a token list: tokens `start..end`.
+#[derive(Debug, Clone)]
+pub struct Hit<T> {
+    pub start: usize,
+    pub end: usize,
+    pub value: T,
+}
+
+impl<T: Clone> Lexicon<T> {
+    pub fn add(&mut self, text: &str, value: T) {
+        let Some(p) = Phrase::parse(text) else { return };
+        match &p.words[0] {
+            WordPat::Exact(w) => self.by_first.entry(w.clone()).or_default().push((p, value)),
+            WordPat::Prefix(w) => self.by_prefix.push((w.clone(), p, value)),
+        }
+    }
+
+    pub fn add_all(&mut self, texts: &[String], value: T) {
+        for t in texts {
+            self.add(t, value.clone());
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_first.is_empty() && self.by_prefix.is_empty()
+    }
+
+    /// The longest phrase matching at `at`, if any.
+    pub fn longest_at(&self, toks: &[Token], at: usize) -> Option<Hit<T>> {
+        let mut best: Option<Hit<T>> = None;
+        let mut consider = |p: &Phrase, v: &T| {
+            if p.matches_at(toks, at) && best.as_ref().is_none_or(|b| b.end - b.start < p.len()) {
+                best = Some(Hit {
+                    start: at,
+                    end: at + p.len(),
+                    value: v.clone(),
+                });
+            }
+        };
+        if let Some(list) = self.by_first.get(&toks[at].norm) {
+            for (p, v) in list {
+                consider(p, v);
+            }
+        }
+        for (pre, p, v) in &self.by_prefix {
+            if toks[at].norm.starts_with(pre.as_str()) {
+                consider(p, v);
+            }
+        }
+        best
+    }
+
+    /// All non-overlapping matches, scanning left to right, longest first.
+    pub fn find_all(&self, toks: &[Token]) -> Vec<Hit<T>> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < toks.len() {
+            if let Some(h) = self.longest_at(toks, i) {
+                i = h.end;
+                out.push(h);
+            } else {
+                i += 1;
+            }
+        }
+        out
+    }
+
+    /// Does any phrase occur in the tokens?
+    pub fn any(&self, toks: &[Token]) -> bool {
+        (0..toks.len()).any(|i| self.longest_at(toks, i).is_some())
+    }
+}
+
+/// How an actor is named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MentionKind {
+    /// The state or institution ("Kyiv", "the Kremlin").
+    Alias,
+    /// A person who speaks for it ("Zelensky").
+    Person,
+    /// An adjective ("Italian"); a holder only before a speaker noun.
+    Adjective,
+}
+
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Pair {
+    pub a: Lexicon<()>,
+    pub b: Lexicon<()>,
+    pub window: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Topic {
+    pub id: String,
+    pub name: String,
+    pub pairs: Vec<Pair>,
+    pub exclude_actors: Vec<usize>,
+    /// Troop nouns: "<adjective> troops" names the adjective's own troops.
+    pub troop_nouns: Lexicon<()>,
+}
+
+/// How a topic phrase names its question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TermKind {
+    Strong,
+    Weak,
+    /// The holder does it ("send troops"): supports unless another cue governs.
+    Action,
+}
+
+/// The base reading of a stance cue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CueKind {
+    Supports,
+    Opposes,
+    /// Rules out: negated, reads as conditional.
+    OpposesHedged,
+    Conditional,
+}
+
+/// Function words the rules look for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Marker {
+    Condition,
+    Softener,
+    Negator,
+    Reversal,
+    Denial,
+    Reporting,
+    NonActor,
+    Hypothetical,
+}
+
+/// A compiled profile.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    pub description: String,
+    pub since: NaiveDate,
+    pub actors: Vec<Actor>,
+    pub topics: Vec<Topic>,
+    pub actor_lex: Lexicon<(usize, MentionKind)>,
+    pub topic_lex: Lexicon<(usize, TermKind)>,
+    pub cue_lex: Lexicon<CueKind>,
+    pub marker_lex: Lexicon<Marker>,
+    pub softened: Lexicon<()>,
+    pub nominal_cues: Lexicon<()>,
+    pub anchors: Lexicon<()>,
+    pub off_topic: Lexicon<()>,
+    pub opinion: Lexicon<()>,
+    pub person_roles: Lexicon<()>,
+    pub speaker_nouns: Lexicon<()>,
+    pub seed_dates: HashMap<String, NaiveDate>,
+}
+
+impl Profile {
+    /// The built-in profile.
+    pub fn builtin() -> Profile {
+        Profile::parse(BUILTIN_PROFILE, "<built-in profile>").expect("the built-in profile is valid")
+    }
+
+    /// Reads and validates a profile file.
+    pub fn load(path: &Path) -> Result<Profile> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read the profile", path.display()))?;
+        Profile::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses profile text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Profile> {
+        let raw: RawProfile = toml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+        Profile::compile(raw, origin)
+    }
+
+    fn compile(raw: RawProfile, origin: &str) -> Result<Profile> {
+        let since = NaiveDate::parse_from_str(&raw.profile.since, "%Y-%m-%d").map_err(|e| {
+            anyhow::anyhow!("{origin}: key `profile.since`: {e} (expected YYYY-MM-DD)")
+        })?;
+        if raw.actors.is_empty() {
+            bail!("{origin}: key `actors`: a profile needs at least one actor");
+        }
+        if raw.topics.is_empty() {
+            bail!("{origin}: key `topics`: a profile needs at least one topic");
+        }
+        let mut actors = Vec::new();
+        let mut actor_lex = Lexicon::default();
+        for (i, a) in raw.actors.iter().enumerate() {
+            if a.id.is_empty() || !a.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+                bail!("{origin}: key `actors[{i}].id`: `{}` must be lower-case letters, digits or _", a.id);
+            }
+            if actors.iter().any(|x: &Actor| x.id == a.id) {
+                bail!("{origin}: key `actors[{i}].id`: `{}` is defined twice", a.id);
+            }
+            actors.push(Actor {
+                id: a.id.clone(),
+                name: a.name.clone(),
+            });
+            actor_lex.add_all(&a.aliases, (i, MentionKind::Alias));
+            actor_lex.add_all(&a.people, (i, MentionKind::Person));
+            actor_lex.add_all(&a.adjectives, (i, MentionKind::Adjective));
+        }
+        let actor_index = |id: &str| actors.iter().position(|a| a.id == id);
+        let mut topics = Vec::new();
+        let mut topic_lex = Lexicon::default();
+        for (i, t) in raw.topics.iter().enumerate() {
+            if topics.iter().any(|x: &Topic| x.id == t.id) {
+                bail!("{origin}: key `topics[{i}].id`: `{}` is defined twice", t.id);
+            }
+            topic_lex.add_all(&t.terms, (i, TermKind::Strong));
+            topic_lex.add_all(&t.weak, (i, TermKind::Weak));
+            topic_lex.add_all(&t.actions, (i, TermKind::Action));
+            let mut exclude = Vec::new();
+            for x in &t.exclude_actors {
+                exclude.push(actor_index(x).ok_or_else(|| {
+                    anyhow::anyhow!("{origin}: key `topics[{i}].exclude_actors`: no actor `{x}`")
+                })?);
+            }
+            let mut pairs = Vec::new();
+            for (k, p) in t.pairs.iter().enumerate() {
+                if p.window == 0 || p.a.is_empty() || p.b.is_empty() {
+                    bail!("{origin}: key `topics[{i}].pairs[{k}]`: needs words in `a` and `b` and a window above 0");
+                }
+                let mut a = Lexicon::default();
+                a.add_all(&p.a, ());
+                let mut b = Lexicon::default();
+                b.add_all(&p.b, ());
+                pairs.push(Pair { a, b, window: p.window });
+            }
+            let mut troop_nouns = Lexicon::default();
+            troop_nouns.add_all(&t.troop_nouns, ());
+            topics.push(Topic {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                pairs,
+                exclude_actors: exclude,
+                troop_nouns,
+            });
+        }
+        let c = &raw.cues;
+        let mut cue_lex = Lexicon::default();
+        cue_lex.add_all(&c.supports, CueKind::Supports);
+        cue_lex.add_all(&c.opposes, CueKind::Opposes);
+        cue_lex.add_all(&c.opposes_hedged, CueKind::OpposesHedged);
+        cue_lex.add_all(&c.conditional, CueKind::Conditional);
+        let mut marker_lex = Lexicon::default();
+        marker_lex.add_all(&c.conditions, Marker::Condition);
+        marker_lex.add_all(&c.softeners, Marker::Softener);
+        marker_lex.add_all(&c.negators, Marker::Negator);
+        marker_lex.add_all(&c.reversals, Marker::Reversal);
+        marker_lex.add_all(&c.denials, Marker::Denial);
+        marker_lex.add_all(&c.reporting, Marker::Reporting);
+        marker_lex.add_all(&c.non_actors, Marker::NonActor);
+        marker_lex.add_all(&c.hypothetical, Marker::Hypothetical);
+        let lex = |v: &[String]| {
+            let mut l = Lexicon::default();
+            l.add_all(v, ());
+            l
+        };
+        let mut seed_dates = HashMap::new();
+        for (i, s) in raw.seeds.iter().enumerate() {
+            let d = NaiveDate::parse_from_str(&s.date, "%Y-%m-%d").map_err(|e| {
+                anyhow::anyhow!("{origin}: key `seeds[{i}].date`: {e} (expected YYYY-MM-DD)")
+            })?;
+            seed_dates.insert(s.file.clone(), d);
+        }
+        Ok(Profile {
+            name: raw.profile.name,
+            description: raw.profile.description,
+            since,
+            actors,
+            topics,
+            actor_lex,
+            topic_lex,
+            cue_lex,
+            marker_lex,
+            softened: lex(&c.softened),
+            nominal_cues: lex(&c.nominal_cues),
+            anchors: lex(&raw.relevance.anchors),
+            off_topic: lex(&raw.relevance.off_topic),
+            opinion: lex(&raw.relevance.opinion),
+            person_roles: lex(&raw.roles.person),
+            speaker_nouns: lex(&raw.roles.speaker_nouns),
+            seed_dates,
+        })
+    }
+
+    pub fn actor_id(&self, i: usize) -> &str {
+        &self.actors[i].id
+    }
+
+    pub fn topic_id(&self, i: usize) -> &str {
+        &self.topics[i].id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_profile_compiles() {
+        let p = Profile::builtin();
+        assert_eq!(p.actors.len(), 13);
+        assert_eq!(p.topics.len(), 6);
+    }
+
+    #[test]
+    fn capital_aliases_ignore_the_pronoun() {
+        let p = Profile::builtin();
+        let toks = tokenize("Let us see what the US says.");
+        let hits = p.actor_lex.find_all(&toks);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(p.actor_id(hits[0].value.0), "us");
+    }
+
+    #[test]
+    fn wildcards_match_inflections() {
+        let mut l = Lexicon::default();
+        l.add("rul* out", ());
+        assert!(l.any(&tokenize("Merz ruled out sending troops")));
+        assert!(l.any(&tokenize("it rules out")));
+        assert!(!l.any(&tokenize("the rule applies")));
+    }
+
+    #[test]
+    fn unknown_keys_name_the_origin() {
+        let text = BUILTIN_PROFILE.replace("[profile]", "[profile]\ncolour = 1");
+        let err = Profile::parse(&text, "my.toml").unwrap_err().to_string();
+        assert!(err.contains("my.toml") && err.contains("colour"), "{err}");
+    }
+}
