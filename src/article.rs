@@ -37,9 +37,14 @@ impl Article {
 
     /// Reads a file, choosing the reader by its extension (or by a leading `<`).
     pub fn load(path: &Path) -> Result<Article> {
-        let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+        let bytes =
+            std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
         let text = String::from_utf8_lossy(&bytes);
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
         let looks_html = text.trim_start().starts_with('<');
         if ext == "html" || ext == "htm" || (ext != "txt" && looks_html) {
             Ok(Article::from_html(&text))

@@ -57,7 +57,10 @@ pub fn compare(ledger: &Ledger, claims: &[Claim], min_confidence: f64) -> Vec<Sh
             Some(cell) => (
                 ShiftKind::Shift,
                 Some(cell.stance),
-                cell.evidence.first().map(|e| e.sentence.clone()).unwrap_or_default(),
+                cell.evidence
+                    .first()
+                    .map(|e| e.sentence.clone())
+                    .unwrap_or_default(),
             ),
             None => (ShiftKind::New, None, closest_sentence(ledger, c)),
         };
@@ -119,7 +122,10 @@ pub fn diff_tokens(s: &str) -> Vec<&str> {
     for w in s.split_whitespace() {
         let mut start = 0;
         let mut end = w.len();
-        let lead: Vec<(usize, char)> = w.char_indices().take_while(|(_, c)| !c.is_alphanumeric()).collect();
+        let lead: Vec<(usize, char)> = w
+            .char_indices()
+            .take_while(|(_, c)| !c.is_alphanumeric())
+            .collect();
         for (i, c) in &lead {
             out.push(&w[*i..*i + c.len_utf8()]);
         }
@@ -205,7 +211,10 @@ mod tests {
 
     #[test]
     fn punctuation_is_split_from_words() {
-        assert_eq!(diff_tokens("ready, (now)."), vec!["ready", ",", "(", "now", ")", "."]);
+        assert_eq!(
+            diff_tokens("ready, (now)."),
+            vec!["ready", ",", "(", "now", ")", "."]
+        );
         let d = word_diff("They are ready.", "They are ready");
         assert_eq!(d, "They are ready [-.-]");
     }
@@ -216,8 +225,16 @@ mod tests {
         let new = "Kyiv could accept a cap on its army, officials said.";
         let d = word_diff(old, new);
         let keep_old = d.replace("{+", "\u{1}").replace("+}", "\u{2}");
-        let stripped_old: String = strip_between(&keep_old, '\u{1}', '\u{2}').replace("[-", "").replace("-]", "");
-        let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").replace(" ,", ",").replace(" .", ".");
+        let stripped_old: String = strip_between(&keep_old, '\u{1}', '\u{2}')
+            .replace("[-", "")
+            .replace("-]", "");
+        let norm = |s: &str| {
+            s.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .replace(" ,", ",")
+                .replace(" .", ".")
+        };
         assert_eq!(norm(&stripped_old), norm(old));
     }
 

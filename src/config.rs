@@ -200,13 +200,21 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let mut total = Duration::ZERO;
     let mut rest = s;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(rest.len());
         if digits == 0 {
-            return Err(format!("`{s}` is not a duration (use e.g. 30s, 15m, 2h, 7d)"));
+            return Err(format!(
+                "`{s}` is not a duration (use e.g. 30s, 15m, 2h, 7d)"
+            ));
         }
-        let n: f64 = rest[..digits].parse().map_err(|_| format!("`{s}` is not a duration"))?;
+        let n: f64 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("`{s}` is not a duration"))?;
         rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let unit = rest[..unit_len].trim();
         rest = &rest[unit_len..];
         let secs = match unit {
@@ -217,7 +225,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             "d" | "day" | "days" => n * 86400.0,
             "w" | "week" | "weeks" => n * 7.0 * 86400.0,
             "" => return Err(format!("`{s}` needs a unit (s, m, h, d)")),
-            other => return Err(format!("`{s}`: unknown unit `{other}` (use ms, s, m, h, d, w)")),
+            other => {
+                return Err(format!(
+                    "`{s}`: unknown unit `{other}` (use ms, s, m, h, d, w)"
+                ));
+            }
         };
         total += Duration::from_secs_f64(secs);
     }
@@ -227,8 +239,12 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// Parses "8MiB", "512KiB", "1MB", "1000".
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
-    let digits = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
-    let n: f64 = t[..digits].parse().map_err(|_| format!("`{s}` is not a size (use e.g. 8MiB)"))?;
+    let digits = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let n: f64 = t[..digits]
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (use e.g. 8MiB)"))?;
     let mult: f64 = match t[digits..].trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
         "k" | "kb" => 1e3,
@@ -237,7 +253,11 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         "mib" => 1024.0 * 1024.0,
         "g" | "gb" => 1e9,
         "gib" => 1024.0 * 1024.0 * 1024.0,
-        other => return Err(format!("`{s}`: unknown unit `{other}` (use B, KiB, MiB, GiB)")),
+        other => {
+            return Err(format!(
+                "`{s}`: unknown unit `{other}` (use B, KiB, MiB, GiB)"
+            ));
+        }
     };
     Ok((n * mult) as u64)
 }
@@ -274,7 +294,13 @@ impl Config {
             let key = e.path().to_string();
             let inner = e.into_inner().to_string();
             // toml's message carries a source excerpt; keep its last line (the problem)
-            let problem = inner.lines().filter(|l| !l.trim().is_empty()).next_back().unwrap_or("").trim().to_string();
+            let problem = inner
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .next_back()
+                .unwrap_or("")
+                .trim()
+                .to_string();
             ConfigError {
                 file: file.clone(),
                 key: if key == "." { String::new() } else { key },
@@ -322,39 +348,66 @@ impl Config {
         let email = match raw.email {
             None => None,
             Some(e) => {
-                let from = e.from.clone().ok_or_else(|| err("email.from", "missing: the sender address is required".into()))?;
+                let from = e.from.clone().ok_or_else(|| {
+                    err(
+                        "email.from",
+                        "missing: the sender address is required".into(),
+                    )
+                })?;
                 if !looks_like_address(&from) {
-                    return Err(err("email.from", format!("`{from}` is not an email address")));
+                    return Err(err(
+                        "email.from",
+                        format!("`{from}` is not an email address"),
+                    ));
                 }
                 if e.to.is_empty() {
-                    return Err(err("email.to", "missing: at least one recipient is required".into()));
+                    return Err(err(
+                        "email.to",
+                        "missing: at least one recipient is required".into(),
+                    ));
                 }
                 for (i, t) in e.to.iter().enumerate() {
                     if !looks_like_address(t) {
-                        return Err(err(&format!("email.to[{i}]"), format!("`{t}` is not an email address")));
+                        return Err(err(
+                            &format!("email.to[{i}]"),
+                            format!("`{t}` is not an email address"),
+                        ));
                     }
                 }
                 let delivery = match &e.smtp_host {
                     None => {
                         if e.smtp_port.is_some() || e.tls.is_some() {
-                            return Err(err("email.smtp_host", "missing: smtp_port/tls are set but no smtp_host".into()));
+                            return Err(err(
+                                "email.smtp_host",
+                                "missing: smtp_port/tls are set but no smtp_host".into(),
+                            ));
                         }
                         Delivery::Maildir(resolve(e.maildir.as_deref().unwrap_or("mail")))
                     }
                     Some(host) => {
                         if host.trim().is_empty() || host.contains(['/', ' ']) {
-                            return Err(err("email.smtp_host", format!("`{host}` is not a host name")));
+                            return Err(err(
+                                "email.smtp_host",
+                                format!("`{host}` is not a host name"),
+                            ));
                         }
                         let tls = match e.tls.as_deref().unwrap_or("starttls") {
                             "none" => Tls::None,
                             "starttls" => Tls::StartTls,
                             "tls" => Tls::Tls,
-                            other => return Err(err("email.tls", format!("`{other}` is not one of none, starttls, tls"))),
+                            other => {
+                                return Err(err(
+                                    "email.tls",
+                                    format!("`{other}` is not one of none, starttls, tls"),
+                                ));
+                            }
                         };
                         if tls == Tls::None && !is_loopback_host(host) {
                             return Err(err(
                                 "email.tls",
-                                format!("\"none\" sends mail in clear text and is allowed only for a loopback smtp_host, not `{host}`"),
+                                format!(
+                                    "\"none\" sends mail in clear text and is allowed only for a loopback smtp_host, not `{host}`"
+                                ),
                             ));
                         }
                         let port = e.smtp_port.unwrap_or(match tls {
@@ -363,21 +416,37 @@ impl Config {
                             Tls::Tls => 465,
                         });
                         if port == 0 {
-                            return Err(err("email.smtp_port", "must be between 1 and 65535".into()));
+                            return Err(err(
+                                "email.smtp_port",
+                                "must be between 1 and 65535".into(),
+                            ));
                         }
-                        let sources = [e.password_file.is_some(), e.password_env.is_some(), e.password_credential.is_some()];
+                        let sources = [
+                            e.password_file.is_some(),
+                            e.password_env.is_some(),
+                            e.password_credential.is_some(),
+                        ];
                         if sources.iter().filter(|x| **x).count() > 1 {
-                            return Err(err("email.password_file", "set only one of password_file, password_env, password_credential".into()));
+                            return Err(err(
+                                "email.password_file",
+                                "set only one of password_file, password_env, password_credential"
+                                    .into(),
+                            ));
                         }
                         let password = if let Some(p) = &e.password_file {
                             Some(PasswordSource::File(resolve(p)))
                         } else if let Some(v) = &e.password_env {
                             Some(PasswordSource::Env(v.clone()))
                         } else {
-                            e.password_credential.as_ref().map(|c| PasswordSource::Credential(c.clone()))
+                            e.password_credential
+                                .as_ref()
+                                .map(|c| PasswordSource::Credential(c.clone()))
                         };
                         if password.is_some() && e.username.is_none() {
-                            return Err(err("email.username", "missing: a password source is set but no username".into()));
+                            return Err(err(
+                                "email.username",
+                                "missing: a password source is set but no username".into(),
+                            ));
                         }
                         Delivery::Smtp(Smtp {
                             host: host.clone(),
@@ -400,15 +469,23 @@ impl Config {
         let f = &raw.fetch;
         let positive = |key: &str, v: Option<usize>, d: usize| -> Result<usize, ConfigError> {
             let v = v.unwrap_or(d);
-            if v == 0 { Err(err(key, "must be at least 1".into())) } else { Ok(v) }
+            if v == 0 {
+                Err(err(key, "must be at least 1".into()))
+            } else {
+                Ok(v)
+            }
         };
         let contact = f.contact.clone();
         let user_agent = match (&f.user_agent, &contact) {
             (Some(ua), _) => ua.clone(),
             (None, Some(c)) => format!("stancewatch/{} (+{c})", env!("CARGO_PKG_VERSION")),
-            (None, None) => format!("stancewatch/{} (+https://github.com/stancewatch/stancewatch)", env!("CARGO_PKG_VERSION")),
+            (None, None) => format!(
+                "stancewatch/{} (+https://github.com/stancewatch/stancewatch)",
+                env!("CARGO_PKG_VERSION")
+            ),
         };
-        let max_body = parse_size(f.max_body.as_deref().unwrap_or("8MiB")).map_err(|e| err("fetch.max_body", e))?;
+        let max_body = parse_size(f.max_body.as_deref().unwrap_or("8MiB"))
+            .map_err(|e| err("fetch.max_body", e))?;
         if max_body < 1024 {
             return Err(err("fetch.max_body", "must be at least 1KiB".into()));
         }
@@ -429,18 +506,27 @@ impl Config {
         }
         let min_confidence = raw.analysis.min_confidence.unwrap_or(0.5);
         if !(0.0..=1.0).contains(&min_confidence) {
-            return Err(err("analysis.min_confidence", format!("{min_confidence} is not between 0 and 1")));
+            return Err(err(
+                "analysis.min_confidence",
+                format!("{min_confidence} is not between 0 and 1"),
+            ));
         }
         let profile = raw.analysis.profile.as_deref().map(resolve);
         let seeds = raw.analysis.seeds.as_deref().map(resolve);
         if let Some(p) = &profile {
             if !p.is_file() {
-                return Err(err("analysis.profile", format!("{} is not a file", p.display())));
+                return Err(err(
+                    "analysis.profile",
+                    format!("{} is not a file", p.display()),
+                ));
             }
         }
         if let Some(s) = &seeds {
             if !s.is_dir() {
-                return Err(err("analysis.seeds", format!("{} is not a folder", s.display())));
+                return Err(err(
+                    "analysis.seeds",
+                    format!("{} is not a folder", s.display()),
+                ));
             }
         }
         Ok(Config {
@@ -468,7 +554,10 @@ fn looks_like_address(s: &str) -> bool {
     let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
         return false;
     };
-    !local.is_empty() && !domain.is_empty() && !addr.contains(char::is_whitespace) && !s.contains(['\r', '\n'])
+    !local.is_empty()
+        && !domain.is_empty()
+        && !addr.contains(char::is_whitespace)
+        && !s.contains(['\r', '\n'])
 }
 
 /// A feed URL: http(s), or `file:` (absolute, or relative to the config).
@@ -477,7 +566,8 @@ fn parse_feed_url(s: &str, dir: &Path) -> Result<Url, String> {
         if !rest.starts_with("//") {
             let p = dir.join(rest);
             let abs = std::path::absolute(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-            return Url::from_file_path(&abs).map_err(|_| format!("`{s}` is not a usable file path"));
+            return Url::from_file_path(&abs)
+                .map_err(|_| format!("`{s}` is not a usable file path"));
         }
     }
     let url = Url::parse(s).map_err(|e| format!("`{s}` is not a URL: {e}"))?;
@@ -489,7 +579,9 @@ fn parse_feed_url(s: &str, dir: &Path) -> Result<Url, String> {
             Ok(url)
         }
         "file" => Ok(url),
-        other => Err(format!("`{s}`: scheme `{other}` is not supported (use http, https or file)")),
+        other => Err(format!(
+            "`{s}`: scheme `{other}` is not supported (use http, https or file)"
+        )),
     }
 }
 
@@ -498,7 +590,13 @@ pub fn describe(c: &Config) -> String {
     let mail = match &c.email {
         None => "no email".to_string(),
         Some(e) => match &e.delivery {
-            Delivery::Smtp(s) => format!("SMTP {}:{} ({:?}) to {}", s.host, s.port, s.tls, e.to.join(", ")),
+            Delivery::Smtp(s) => format!(
+                "SMTP {}:{} ({:?}) to {}",
+                s.host,
+                s.port,
+                s.tls,
+                e.to.join(", ")
+            ),
             Delivery::Maildir(d) => format!(".eml files in {}", d.display()),
         },
     };
@@ -566,7 +664,11 @@ to = ["analyst@localhost"]
 
     #[test]
     fn clear_text_smtp_only_on_loopback() {
-        let e = parse(&MIN.replace("smtp_host = \"127.0.0.1\"", "smtp_host = \"mail.example.com\"")).unwrap_err();
+        let e = parse(&MIN.replace(
+            "smtp_host = \"127.0.0.1\"",
+            "smtp_host = \"mail.example.com\"",
+        ))
+        .unwrap_err();
         assert_eq!(e.key, "email.tls");
     }
 

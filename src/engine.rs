@@ -34,7 +34,9 @@ impl Engine {
 
     /// The profile and seeds a config names, the built-in ones otherwise.
     pub fn from_config(cfg: Option<&Config>) -> Result<Engine> {
-        let Some(cfg) = cfg else { return Ok(Engine::builtin()) };
+        let Some(cfg) = cfg else {
+            return Ok(Engine::builtin());
+        };
         let profile = match &cfg.profile {
             Some(p) => Profile::load(p)?,
             None => Profile::builtin(),
@@ -66,15 +68,21 @@ impl Engine {
 /// Every `.txt` file of a folder, sorted by name.
 pub fn load_seeds(dir: &Path) -> Result<Vec<Seed>> {
     let mut seeds = Vec::new();
-    let rd = std::fs::read_dir(dir).with_context(|| format!("{}: cannot read the seed folder", dir.display()))?;
+    let rd = std::fs::read_dir(dir)
+        .with_context(|| format!("{}: cannot read the seed folder", dir.display()))?;
     for entry in rd {
         let p = entry?.path();
         if p.extension().and_then(|e| e.to_str()) != Some("txt") {
             continue;
         }
-        let text = std::fs::read_to_string(&p).with_context(|| format!("{}: cannot read", p.display()))?;
+        let text =
+            std::fs::read_to_string(&p).with_context(|| format!("{}: cannot read", p.display()))?;
         seeds.push(Seed {
-            name: p.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string(),
+            name: p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string(),
             text,
         });
     }

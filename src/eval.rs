@@ -47,14 +47,26 @@ pub struct Score {
 
 impl Score {
     pub fn precision(&self) -> f64 {
-        if self.tp + self.fp == 0 { 0.0 } else { self.tp as f64 / (self.tp + self.fp) as f64 }
+        if self.tp + self.fp == 0 {
+            0.0
+        } else {
+            self.tp as f64 / (self.tp + self.fp) as f64
+        }
     }
     pub fn recall(&self) -> f64 {
-        if self.tp + self.fn_ == 0 { 0.0 } else { self.tp as f64 / (self.tp + self.fn_) as f64 }
+        if self.tp + self.fn_ == 0 {
+            0.0
+        } else {
+            self.tp as f64 / (self.tp + self.fn_) as f64
+        }
     }
     pub fn f1(&self) -> f64 {
         let (p, r) = (self.precision(), self.recall());
-        if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
     }
     pub fn summary(&self) -> String {
         format!(
@@ -77,14 +89,20 @@ impl Score {
 /// hit nor miss, as the reference scorer does.
 pub fn score_dir(engine: &Engine, dir: &Path, expected: Option<&Path>) -> Result<(Score, String)> {
     let labels_path = dir.join("labels.json");
-    let text = std::fs::read_to_string(&labels_path).with_context(|| format!("{}: cannot read", labels_path.display()))?;
-    let labels: BTreeMap<String, Label> =
-        serde_json::from_str(&text).with_context(|| format!("{}: not a labels file", labels_path.display()))?;
+    let text = std::fs::read_to_string(&labels_path)
+        .with_context(|| format!("{}: cannot read", labels_path.display()))?;
+    let labels: BTreeMap<String, Label> = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a labels file", labels_path.display()))?;
     let optional: BTreeSet<(String, String, String)> = match expected {
         Some(p) => {
-            let t = std::fs::read_to_string(p).with_context(|| format!("{}: cannot read", p.display()))?;
-            let b: ExpectedBaseline = serde_json::from_str(&t).with_context(|| format!("{}: not a baseline file", p.display()))?;
-            b.optional.into_iter().map(|e| (e.actor, e.topic, e.stance)).collect()
+            let t = std::fs::read_to_string(p)
+                .with_context(|| format!("{}: cannot read", p.display()))?;
+            let b: ExpectedBaseline = serde_json::from_str(&t)
+                .with_context(|| format!("{}: not a baseline file", p.display()))?;
+            b.optional
+                .into_iter()
+                .map(|e| (e.actor, e.topic, e.stance))
+                .collect()
         }
         None => BTreeSet::new(),
     };
@@ -98,8 +116,11 @@ pub fn score_dir(engine: &Engine, dir: &Path, expected: Option<&Path>) -> Result
             .map(|s| (s.actor.clone(), s.topic.clone(), s.to.as_str().to_string()))
             .filter(|k| !optional.contains(k))
             .collect();
-        let gold: BTreeSet<(String, String, String)> =
-            label.events.iter().map(|e| (e.actor.clone(), e.topic.clone(), e.stance.clone())).collect();
+        let gold: BTreeSet<(String, String, String)> = label
+            .events
+            .iter()
+            .map(|e| (e.actor.clone(), e.topic.clone(), e.stance.clone()))
+            .collect();
         score.items += 1;
         score.tp += got.intersection(&gold).count();
         score.fp += got.difference(&gold).count();
@@ -107,11 +128,18 @@ pub fn score_dir(engine: &Engine, dir: &Path, expected: Option<&Path>) -> Result
         if analysis.relevant == label.relevant {
             score.relevant_ok += 1;
         } else {
-            let _ = writeln!(report, "{name}: relevant={} expected {}", analysis.relevant, label.relevant);
+            let _ = writeln!(
+                report,
+                "{name}: relevant={} expected {}",
+                analysis.relevant, label.relevant
+            );
         }
         if got != gold {
             let fmt = |s: Vec<&(String, String, String)>| {
-                s.iter().map(|(a, t, st)| format!("{a}/{t}/{st}")).collect::<Vec<_>>().join(", ")
+                s.iter()
+                    .map(|(a, t, st)| format!("{a}/{t}/{st}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             };
             let _ = writeln!(
                 report,
@@ -144,25 +172,42 @@ struct SentenceClaim {
 /// Scores single labelled sentences on (actor, topic, stance). Each
 /// sentence is read as a one-paragraph article after its context sentence.
 pub fn score_sentences(engine: &Engine, path: &Path) -> Result<(Score, String)> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
     let mut score = Score::default();
     let mut report = String::new();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let case: SentenceCase = serde_json::from_str(line).with_context(|| format!("{}:{}: not a case", path.display(), n + 1))?;
-        let body = if case.context.is_empty() { case.sentence.clone() } else { format!("{} {}", case.context, case.sentence) };
+        let case: SentenceCase = serde_json::from_str(line)
+            .with_context(|| format!("{}:{}: not a case", path.display(), n + 1))?;
+        let body = if case.context.is_empty() {
+            case.sentence.clone()
+        } else {
+            format!("{} {}", case.context, case.sentence)
+        };
         let a = analyze::analyze_seed(&engine.profile, &body);
         let relevant_got = analyze::analyze(&engine.profile, "", &body).relevant;
         let got: BTreeSet<(String, String, String)> = a
             .claims
             .iter()
-            .filter(|c| c.sentence.trim() == case.sentence.trim() && c.confidence >= engine.min_confidence)
-            .map(|c| (c.actor.clone(), c.topic.clone(), c.stance.as_str().to_string()))
+            .filter(|c| {
+                c.sentence.trim() == case.sentence.trim() && c.confidence >= engine.min_confidence
+            })
+            .map(|c| {
+                (
+                    c.actor.clone(),
+                    c.topic.clone(),
+                    c.stance.as_str().to_string(),
+                )
+            })
             .collect();
-        let gold: BTreeSet<(String, String, String)> =
-            case.claims.iter().map(|c| (c.actor.clone(), c.topic.clone(), c.stance.clone())).collect();
+        let gold: BTreeSet<(String, String, String)> = case
+            .claims
+            .iter()
+            .map(|c| (c.actor.clone(), c.topic.clone(), c.stance.clone()))
+            .collect();
         score.items += 1;
         score.tp += got.intersection(&gold).count();
         score.fp += got.difference(&gold).count();
@@ -172,7 +217,10 @@ pub fn score_sentences(engine: &Engine, path: &Path) -> Result<(Score, String)> 
         }
         if got != gold {
             let fmt = |s: Vec<&(String, String, String)>| {
-                s.iter().map(|(a, t, st)| format!("{a}/{t}/{st}")).collect::<Vec<_>>().join(", ")
+                s.iter()
+                    .map(|(a, t, st)| format!("{a}/{t}/{st}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             };
             let _ = writeln!(
                 report,

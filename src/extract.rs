@@ -10,23 +10,92 @@ use scraper::{ElementRef, Html, Node, Selector};
 
 /// Tags whose whole subtree is never article text.
 const DROP_TAGS: &[&str] = &[
-    "script", "style", "noscript", "nav", "header", "footer", "aside", "form", "figure",
-    "figcaption", "iframe", "svg", "button", "select", "template", "canvas", "video", "audio",
-    "menu", "dialog", "head", "title",
+    "script",
+    "style",
+    "noscript",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "figure",
+    "figcaption",
+    "iframe",
+    "svg",
+    "button",
+    "select",
+    "template",
+    "canvas",
+    "video",
+    "audio",
+    "menu",
+    "dialog",
+    "head",
+    "title",
 ];
 
 /// Class or id fragments that mark page furniture.
 const DROP_MARKS: &[&str] = &[
-    "cookie", "consent", "banner", "related", "sidebar", "share", "social", "newsletter",
-    "subscribe", "promo", "advert", "sponsor", "breadcrumb", "menu", "navbar", "nav-", "footer",
-    "comment", "caption", "rail", "recommend", "most-read", "mostread", "popular", "trending",
-    "tags", "byline", "author-bio", "bio", "toolbar", "masthead", "paywall", "modal", "popup",
+    "cookie",
+    "consent",
+    "banner",
+    "related",
+    "sidebar",
+    "share",
+    "social",
+    "newsletter",
+    "subscribe",
+    "promo",
+    "advert",
+    "sponsor",
+    "breadcrumb",
+    "menu",
+    "navbar",
+    "nav-",
+    "footer",
+    "comment",
+    "caption",
+    "rail",
+    "recommend",
+    "most-read",
+    "mostread",
+    "popular",
+    "trending",
+    "tags",
+    "byline",
+    "author-bio",
+    "bio",
+    "toolbar",
+    "masthead",
+    "paywall",
+    "modal",
+    "popup",
 ];
 
 /// Tags that start a new line.
 const BLOCK_TAGS: &[&str] = &[
-    "p", "div", "section", "article", "main", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5",
-    "h6", "blockquote", "br", "tr", "table", "dd", "dt", "pre", "address",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "br",
+    "tr",
+    "table",
+    "dd",
+    "dt",
+    "pre",
+    "address",
 ];
 
 /// An extracted page.
@@ -43,7 +112,10 @@ fn is_dropped(el: &scraper::node::Element) -> bool {
     if el.attr("hidden").is_some() || el.attr("aria-hidden") == Some("true") {
         return true;
     }
-    if matches!(el.attr("role"), Some("navigation" | "banner" | "contentinfo" | "complementary" | "dialog")) {
+    if matches!(
+        el.attr("role"),
+        Some("navigation" | "banner" | "contentinfo" | "complementary" | "dialog")
+    ) {
         return true;
     }
     let mut marks = String::new();
@@ -56,9 +128,13 @@ fn is_dropped(el: &scraper::node::Element) -> bool {
         marks.push(' ');
     }
     DROP_MARKS.iter().any(|m| {
-        marks
-            .split_whitespace()
-            .any(|w| w == *m || w.starts_with(&format!("{m}-")) || w.ends_with(&format!("-{m}")) || w.contains(&format!("-{m}-")) || (m.ends_with('-') && w.starts_with(m)))
+        marks.split_whitespace().any(|w| {
+            w == *m
+                || w.starts_with(&format!("{m}-"))
+                || w.ends_with(&format!("-{m}"))
+                || w.contains(&format!("-{m}-"))
+                || (m.ends_with('-') && w.starts_with(m))
+        })
     })
 }
 
@@ -179,7 +255,14 @@ pub fn extract(html: &str) -> Extracted {
             .map(|e| e.text().collect::<String>())
             .unwrap_or_default();
         let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
-        t.split(" | ").next().unwrap_or("").split(" - ").next().unwrap_or("").trim().to_string()
+        t.split(" | ")
+            .next()
+            .unwrap_or("")
+            .split(" - ")
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string()
     });
     if lines.first().is_some_and(|l| *l == title) {
         lines.remove(0);

@@ -14,11 +14,26 @@ use crate::profile::Profile;
 
 /// The five seed articles of the built-in profile, by file name.
 pub const BUILTIN_SEEDS: &[(&str, &str)] = &[
-    ("000_d481890ccf61c0f0.txt", include_str!("../seeds/000_d481890ccf61c0f0.txt")),
-    ("001_c4f10d3762449928.txt", include_str!("../seeds/001_c4f10d3762449928.txt")),
-    ("002_308d88a7bd9ca93f.txt", include_str!("../seeds/002_308d88a7bd9ca93f.txt")),
-    ("003_a36b1e070f83d72e.txt", include_str!("../seeds/003_a36b1e070f83d72e.txt")),
-    ("004_559797c7e96b10d1.txt", include_str!("../seeds/004_559797c7e96b10d1.txt")),
+    (
+        "000_d481890ccf61c0f0.txt",
+        include_str!("../seeds/000_d481890ccf61c0f0.txt"),
+    ),
+    (
+        "001_c4f10d3762449928.txt",
+        include_str!("../seeds/001_c4f10d3762449928.txt"),
+    ),
+    (
+        "002_308d88a7bd9ca93f.txt",
+        include_str!("../seeds/002_308d88a7bd9ca93f.txt"),
+    ),
+    (
+        "003_a36b1e070f83d72e.txt",
+        include_str!("../seeds/003_a36b1e070f83d72e.txt"),
+    ),
+    (
+        "004_559797c7e96b10d1.txt",
+        include_str!("../seeds/004_559797c7e96b10d1.txt"),
+    ),
 ];
 
 /// A seed article: its name and its text.
@@ -84,7 +99,8 @@ impl Ledger {
 
     /// Sets a cell, replacing what it held.
     pub fn set(&mut self, cell: Cell) {
-        self.cells.insert((cell.actor.clone(), cell.topic.clone()), cell);
+        self.cells
+            .insert((cell.actor.clone(), cell.topic.clone()), cell);
     }
 
     /// Builds the baseline from seeds: oldest first, a later date wins,
@@ -155,6 +171,9 @@ mod tests {
             text: "Published 1 June 2025.\n\nThe Kremlin said it could accept European peacekeepers in Ukraine only if they were neutral.\n".into(),
         };
         let l = Ledger::from_seeds(&p, &[new.clone(), old.clone()]);
-        assert_eq!(l.get("russia", "foreign_force").unwrap().stance, Stance::Conditional);
+        assert_eq!(
+            l.get("russia", "foreign_force").unwrap().stance,
+            Stance::Conditional
+        );
     }
 }

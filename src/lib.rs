@@ -21,13 +21,28 @@
 
 pub mod analyze;
 pub mod article;
+pub mod cli;
 pub mod compare;
 pub mod config;
+pub mod daemon;
 pub mod engine;
 pub mod eval;
 pub mod extract;
+pub mod feed;
+pub mod fetch;
 pub mod ledger;
-pub mod output;
-pub mod profile;
-pub mod cli;
 pub mod logging;
+pub mod notify;
+pub mod output;
+pub mod pass;
+pub mod profile;
+pub mod state;
+
+/// Makes the state's ledger the engine's baseline when that baseline is new.
+pub fn init_state(state: &mut state::State, engine: &engine::Engine) -> anyhow::Result<()> {
+    let fp = feed::hash_hex(&[&output::baseline_json(&engine.baseline)]);
+    if state.init_ledger(&engine.baseline, &fp, chrono::Utc::now())? {
+        tracing::info!(cells = engine.baseline.len(), "ledger set to the baseline");
+    }
+    Ok(())
+}

@@ -11,22 +11,35 @@ use stancewatch::article::Article;
 use stancewatch::cli::{Cli, Command, ConfigCommand, Format};
 use stancewatch::config::{Config, ConfigError};
 use stancewatch::engine::Engine;
-use stancewatch::{eval, output};
+use stancewatch::state::State;
+use stancewatch::{eval, output, pass};
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     stancewatch::logging::init(&cli.log);
+    let _ = rustls::crypto::ring::default_provider().install_default();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("stancewatch: {e:#}");
-            if e.downcast_ref::<ConfigError>().is_some() || e.chain().any(|c| c.is::<ConfigError>()) {
+            if e.downcast_ref::<ConfigError>().is_some() || e.chain().any(|c| c.is::<ConfigError>())
+            {
                 ExitCode::from(2)
             } else {
                 ExitCode::from(3)
@@ -52,7 +65,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Compare { format, config, paths } => {
+        Command::Compare {
+            format,
+            config,
+            paths,
+        } => {
             let cfg = load_config(config.as_deref())?;
             let engine = Engine::from_config(cfg.as_ref())?;
             for p in &paths {
@@ -60,13 +77,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let (analysis, shifts) = engine.compare(&article);
                 let src = p.display().to_string();
                 match format {
-                    Format::Json => writeln!(out, "{}", output::compare_json(&src, &article.title, &analysis, &shifts))?,
-                    Format::Text => write!(out, "{}", output::compare_text(&src, &article.title, &analysis, &shifts))?,
+                    Format::Json => writeln!(
+                        out,
+                        "{}",
+                        output::compare_json(&src, &article.title, &analysis, &shifts)
+                    )?,
+                    Format::Text => write!(
+                        out,
+                        "{}",
+                        output::compare_text(&src, &article.title, &analysis, &shifts)
+                    )?,
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Eval { config, expected, min_f1, path } => {
+        Command::Eval {
+            config,
+            expected,
+            min_f1,
+            path,
+        } => {
             let cfg = load_config(config.as_deref())?;
             let engine = Engine::from_config(cfg.as_ref())?;
             let (score, report) = if path.is_dir() {
@@ -81,13 +111,80 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Config { command: ConfigCommand::Check { config } } => {
+        Command::Config {
+            command: ConfigCommand::Check { config },
+        } => {
             let c = Config::load(&config)?;
             writeln!(out, "{}", stancewatch::config::describe(&c))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { .. } | Command::Run { .. } | Command::Feeds { .. } | Command::TestEmail { .. } => {
-            anyhow::bail!("not built yet")
+        Command::Check {
+            config,
+            dry_run,
+            exit_code,
+        } => {
+            let cfg = Config::load(&config)?;
+            let engine = std::sync::Arc::new(Engine::from_config(Some(&cfg))?);
+            let mut state = State::open(&cfg.state_path)?;
+            stancewatch::init_state(&mut state, &engine)?;
+            let opts = pass::Options {
+                dry_run,
+                only_due: false,
+            };
+            let summary = runtime()?.block_on(pass::run_once(&cfg, engine, &mut state, &opts))?;
+            write!(out, "{summary}")?;
+            if exit_code && !summary.shifts.is_empty() {
+                return Ok(ExitCode::from(1));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run { config } => {
+            runtime()?.block_on(stancewatch::daemon::run(&config))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Feeds { config } => {
+            let cfg = Config::load(&config)?;
+            let state = State::open(&cfg.state_path)?;
+            writeln!(
+                out,
+                "{:<50} {:<22} {:>5}  {:<22} last error / validators",
+                "feed", "last success", "fails", "next poll"
+            )?;
+            for f in &cfg.feeds {
+                let r = state.feed(f.url.as_str())?;
+                let extra = match (&r.last_error, r.failures) {
+                    (Some(e), n) if n > 0 => e.clone(),
+                    _ => format!(
+                        "etag={} last-modified={}",
+                        r.validators.etag.as_deref().unwrap_or("-"),
+                        r.validators.last_modified.as_deref().unwrap_or("-")
+                    ),
+                };
+                writeln!(
+                    out,
+                    "{:<50} {:<22} {:>5}  {:<22} {}",
+                    f.url.as_str(),
+                    r.last_success.as_deref().unwrap_or("never"),
+                    r.failures,
+                    r.next_poll.as_deref().unwrap_or("now"),
+                    extra
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::TestEmail { config } => {
+            let cfg = Config::load(&config)?;
+            let Some(email) = cfg.email.clone() else {
+                return Err(ConfigError {
+                    file: config.display().to_string(),
+                    key: "email".into(),
+                    problem: "missing: no [email] section".into(),
+                }
+                .into());
+            };
+            let outcome = runtime()?.block_on(stancewatch::notify::send_test(&email))?;
+            writeln!(out, "{outcome}")?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

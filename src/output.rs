@@ -47,10 +47,23 @@ pub fn baseline_json(ledger: &Ledger) -> String {
 }
 
 pub fn baseline_text(ledger: &Ledger) -> String {
-    let mut out = format!("{:<10} {:<24} {:<12} evidence\n", "actor", "topic", "stance");
+    let mut out = format!(
+        "{:<10} {:<24} {:<12} evidence\n",
+        "actor", "topic", "stance"
+    );
     for c in ledger.cells() {
-        let ev = c.evidence.first().map(|e| format!("{}: {}", e.source, e.sentence)).unwrap_or_default();
-        out.push_str(&format!("{:<10} {:<24} {:<12} {}\n", c.actor, c.topic, c.stance.as_str(), ev));
+        let ev = c
+            .evidence
+            .first()
+            .map(|e| format!("{}: {}", e.source, e.sentence))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{:<10} {:<24} {:<12} {}\n",
+            c.actor,
+            c.topic,
+            c.stance.as_str(),
+            ev
+        ));
     }
     out.push_str(&format!("{} positions\n", ledger.len()));
     out
@@ -132,14 +145,33 @@ pub fn compare_text(source: &str, title: &str, analysis: &Analysis, shifts: &[Sh
         out.push_str("   not relevant\n");
         return out;
     }
-    out.push_str(&format!("   {} claims, {} shifts\n", analysis.claims.len(), shifts.len()));
+    out.push_str(&format!(
+        "   {} claims, {} shifts\n",
+        analysis.claims.len(),
+        shifts.len()
+    ));
     for c in &analysis.claims {
-        let spk = if c.speaker != c.actor { format!(" (said by {})", c.speaker) } else { String::new() };
-        out.push_str(&format!("   claim  {}/{} {}{} [{:.2}]\n", c.actor, c.topic, c.stance, spk, c.confidence));
+        let spk = if c.speaker != c.actor {
+            format!(" (said by {})", c.speaker)
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "   claim  {}/{} {}{} [{:.2}]\n",
+            c.actor, c.topic, c.stance, spk, c.confidence
+        ));
     }
     for s in shifts {
         let from = s.from.map(|f| f.as_str()).unwrap_or("none");
-        out.push_str(&format!("   {:<5}  {}/{} {} -> {} [{:.2}]\n", s.kind.as_str(), s.actor, s.topic, from, s.to, s.confidence));
+        out.push_str(&format!(
+            "   {:<5}  {}/{} {} -> {} [{:.2}]\n",
+            s.kind.as_str(),
+            s.actor,
+            s.topic,
+            from,
+            s.to,
+            s.confidence
+        ));
         out.push_str(&format!("          now:  {}\n", s.sentence));
         out.push_str(&format!("          was:  {}\n", s.baseline_sentence));
         out.push_str(&format!("          diff: {}\n", s.diff));

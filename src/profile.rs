@@ -151,7 +151,9 @@ pub struct Phrase {
 impl Phrase {
     pub fn parse(s: &str) -> Option<Phrase> {
         let caps = s.chars().filter(|c| c.is_alphabetic()).count() >= 2
-            && s.chars().filter(|c| c.is_alphabetic()).all(|c| c.is_uppercase());
+            && s.chars()
+                .filter(|c| c.is_alphabetic())
+                .all(|c| c.is_uppercase());
         let mut words = Vec::new();
         let toks = tokenize(s);
         let mut i = 0;
@@ -377,7 +379,8 @@ pub struct Profile {
 impl Profile {
     /// The built-in profile.
     pub fn builtin() -> Profile {
-        Profile::parse(BUILTIN_PROFILE, "<built-in profile>").expect("the built-in profile is valid")
+        Profile::parse(BUILTIN_PROFILE, "<built-in profile>")
+            .expect("the built-in profile is valid")
     }
 
     /// Reads and validates a profile file.
@@ -406,11 +409,22 @@ impl Profile {
         let mut actors = Vec::new();
         let mut actor_lex = Lexicon::default();
         for (i, a) in raw.actors.iter().enumerate() {
-            if a.id.is_empty() || !a.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
-                bail!("{origin}: key `actors[{i}].id`: `{}` must be lower-case letters, digits or _", a.id);
+            if a.id.is_empty()
+                || !a
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
+                bail!(
+                    "{origin}: key `actors[{i}].id`: `{}` must be lower-case letters, digits or _",
+                    a.id
+                );
             }
             if actors.iter().any(|x: &Actor| x.id == a.id) {
-                bail!("{origin}: key `actors[{i}].id`: `{}` is defined twice", a.id);
+                bail!(
+                    "{origin}: key `actors[{i}].id`: `{}` is defined twice",
+                    a.id
+                );
             }
             actors.push(Actor {
                 id: a.id.clone(),
@@ -425,7 +439,10 @@ impl Profile {
         let mut topic_lex = Lexicon::default();
         for (i, t) in raw.topics.iter().enumerate() {
             if topics.iter().any(|x: &Topic| x.id == t.id) {
-                bail!("{origin}: key `topics[{i}].id`: `{}` is defined twice", t.id);
+                bail!(
+                    "{origin}: key `topics[{i}].id`: `{}` is defined twice",
+                    t.id
+                );
             }
             topic_lex.add_all(&t.terms, (i, TermKind::Strong));
             topic_lex.add_all(&t.weak, (i, TermKind::Weak));
@@ -439,13 +456,19 @@ impl Profile {
             let mut pairs = Vec::new();
             for (k, p) in t.pairs.iter().enumerate() {
                 if p.window == 0 || p.a.is_empty() || p.b.is_empty() {
-                    bail!("{origin}: key `topics[{i}].pairs[{k}]`: needs words in `a` and `b` and a window above 0");
+                    bail!(
+                        "{origin}: key `topics[{i}].pairs[{k}]`: needs words in `a` and `b` and a window above 0"
+                    );
                 }
                 let mut a = Lexicon::default();
                 a.add_all(&p.a, ());
                 let mut b = Lexicon::default();
                 b.add_all(&p.b, ());
-                pairs.push(Pair { a, b, window: p.window });
+                pairs.push(Pair {
+                    a,
+                    b,
+                    window: p.window,
+                });
             }
             let mut troop_nouns = Lexicon::default();
             troop_nouns.add_all(&t.troop_nouns, ());

@@ -108,10 +108,14 @@ fn analyze_inner(profile: &Profile, title: &str, body: &str, seed: bool) -> Anal
             }
         }
     }
-    let date = header_lines.iter().take(6).find_map(|l| find_date(l)).or_else(|| {
-        // a date in the first sentence's dateline is also the article's
-        body.lines().take(8).find_map(find_date)
-    });
+    let date = header_lines
+        .iter()
+        .take(6)
+        .find_map(|l| find_date(l))
+        .or_else(|| {
+            // a date in the first sentence's dateline is also the article's
+            body.lines().take(8).find_map(find_date)
+        });
     let title_toks = tokenize(title);
     let opinion = is_opinion(profile, title, &header_lines);
     let stale = date.is_some_and(|d| d < profile.since);
@@ -160,7 +164,10 @@ fn analyze_inner(profile: &Profile, title: &str, body: &str, seed: bool) -> Anal
 
 /// Keeps one claim per (actor, topic): the most confident, the earliest on a tie.
 fn merge_claim(claims: &mut Vec<Claim>, c: Claim) {
-    if let Some(old) = claims.iter_mut().find(|o| o.actor == c.actor && o.topic == c.topic) {
+    if let Some(old) = claims
+        .iter_mut()
+        .find(|o| o.actor == c.actor && o.topic == c.topic)
+    {
         if c.confidence > old.confidence + 1e-9 {
             *old = c;
         }
@@ -172,7 +179,10 @@ fn merge_claim(claims: &mut Vec<Claim>, c: Claim) {
 fn is_opinion(profile: &Profile, title: &str, header: &[String]) -> bool {
     let tt = tokenize(title);
     // "Opinion: …", "Comment | …"
-    if tt.len() > 1 && profile.opinion.longest_at(&tt, 0).is_some() && matches!(tt[1].norm.as_str(), ":" | "|" | "-") {
+    if tt.len() > 1
+        && profile.opinion.longest_at(&tt, 0).is_some()
+        && matches!(tt[1].norm.as_str(), ":" | "|" | "-")
+    {
         return true;
     }
     header.iter().take(4).any(|l| {
@@ -180,8 +190,10 @@ fn is_opinion(profile: &Profile, title: &str, header: &[String]) -> bool {
         // a label line: the word stands alone between separators
         toks.iter().enumerate().any(|(i, _)| {
             profile.opinion.longest_at(&toks, i).is_some_and(|h| {
-                let before = i == 0 || matches!(toks[i - 1].norm.as_str(), "|" | "›" | "/" | "-" | ":");
-                let after = h.end == toks.len() || matches!(toks[h.end].norm.as_str(), "|" | "›" | "/" | "-" | ":");
+                let before =
+                    i == 0 || matches!(toks[i - 1].norm.as_str(), "|" | "›" | "/" | "-" | ":");
+                let after = h.end == toks.len()
+                    || matches!(toks[h.end].norm.as_str(), "|" | "›" | "/" | "-" | ":");
                 before && after
             })
         })
@@ -199,8 +211,18 @@ fn month_of(w: &str) -> Option<u32> {
         return None;
     }
     let full = [
-        "january", "february", "march", "april", "may", "june", "july", "august", "september",
-        "october", "november", "december",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
     ];
     for (i, m) in MONTHS.iter().enumerate() {
         if (w.starts_with(m) && full[i].starts_with(w)) || (w == "sept" && i == 8) {
@@ -234,7 +256,10 @@ pub fn find_date(line: &str) -> Option<NaiveDate> {
         if let Some(m) = month_of(w) {
             // Month Day Year
             if i + 2 < words.len() {
-                if let (Ok(d), Some(y)) = (words[i + 1].trim_end_matches(['.', ',']).parse::<u32>(), year(words[i + 2])) {
+                if let (Ok(d), Some(y)) = (
+                    words[i + 1].trim_end_matches(['.', ',']).parse::<u32>(),
+                    year(words[i + 2]),
+                ) {
                     if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
                         return Some(date);
                     }
@@ -300,7 +325,12 @@ fn is_punct(t: &Token) -> bool {
 }
 
 /// The claims of one sentence.
-fn sentence_claims(profile: &Profile, sentence: &str, toks: &[Token], ctx: &mut Context) -> Vec<Claim> {
+fn sentence_claims(
+    profile: &Profile,
+    sentence: &str,
+    toks: &[Token],
+    ctx: &mut Context,
+) -> Vec<Claim> {
     let mentions = find_mentions(profile, toks, ctx);
     // update the carried context from this sentence, whatever it yields
     let mut next_ctx = ctx.clone();
@@ -313,7 +343,10 @@ fn sentence_claims(profile: &Profile, sentence: &str, toks: &[Token], ctx: &mut 
         }
     }
     // the sentence's first named holder is what "it" and "the president" point at next
-    if let Some(m) = mentions.iter().find(|m| m.role == Role::Holder && !m.pronoun) {
+    if let Some(m) = mentions
+        .iter()
+        .find(|m| m.role == Role::Holder && !m.pronoun)
+    {
         next_ctx.last_actor = Some(m.actor);
         if m.kind == MentionKind::Person {
             next_ctx.last_person = Some(m.actor);
@@ -325,7 +358,10 @@ fn sentence_claims(profile: &Profile, sentence: &str, toks: &[Token], ctx: &mut 
 }
 
 fn find_mentions(profile: &Profile, toks: &[Token], ctx: &Context) -> Vec<Mention> {
-    let own = profile.topics.iter().position(|t| !t.troop_nouns.is_empty());
+    let own = profile
+        .topics
+        .iter()
+        .position(|t| !t.troop_nouns.is_empty());
     let is_troop_noun = |i: usize| -> Option<usize> {
         let t = &profile.topics[own?];
         // allow one word between: "American ground forces", "Italian soldiers"
@@ -342,7 +378,9 @@ fn find_mentions(profile: &Profile, toks: &[Token], ctx: &Context) -> Vec<Mentio
         let Some(h) = profile.actor_lex.longest_at(toks, i) else {
             // pronouns and role nouns
             let w = toks[i].norm.as_str();
-            let starts_clause = i == 0 || is_punct(&toks[i - 1]) || matches!(toks[i - 1].norm.as_str(), "said" | "that" | "and" | "but");
+            let starts_clause = i == 0
+                || is_punct(&toks[i - 1])
+                || matches!(toks[i - 1].norm.as_str(), "said" | "that" | "and" | "but");
             if matches!(w, "he" | "she") && starts_clause {
                 let actor = out
                     .iter()
@@ -435,9 +473,20 @@ fn find_mentions(profile: &Profile, toks: &[Token], ctx: &Context) -> Vec<Mentio
             if let Some(last) = out.last_mut() {
                 let gap = h.start.saturating_sub(last.end);
                 let between_ok = (last.end..h.start).all(|k| {
-                    profile.speaker_nouns.longest_at(toks, k).is_some() || toks[k].norm.chars().next().is_some_and(|c| c.is_alphabetic())
+                    profile.speaker_nouns.longest_at(toks, k).is_some()
+                        || toks[k]
+                            .norm
+                            .chars()
+                            .next()
+                            .is_some_and(|c| c.is_alphabetic())
                 });
-                if last.actor == actor && last.role == role && role == Role::Holder && gap <= 3 && between_ok && !last.pronoun {
+                if last.actor == actor
+                    && last.role == role
+                    && role == Role::Holder
+                    && gap <= 3
+                    && between_ok
+                    && !last.pronoun
+                {
                     last.end = end;
                     if kind == MentionKind::Person {
                         last.kind = MentionKind::Person;
@@ -479,7 +528,11 @@ fn find_topics(profile: &Profile, toks: &[Token], mentions: &[Mention]) -> Vec<T
             let b = p.b.find_all(toks);
             for x in &a {
                 if let Some(y) = b.iter().find(|y| {
-                    let gap = if y.start >= x.end { y.start - x.end } else { x.start.saturating_sub(y.end) };
+                    let gap = if y.start >= x.end {
+                        y.start - x.end
+                    } else {
+                        x.start.saturating_sub(y.end)
+                    };
                     gap <= p.window && !(x.start < y.end && y.start < x.end)
                 }) {
                     let (s, e) = (x.start.min(y.start), x.end.max(y.end));
@@ -487,7 +540,10 @@ fn find_topics(profile: &Profile, toks: &[Token], mentions: &[Mention]) -> Vec<T
                     if (s..e).any(|k| matches!(toks[k].norm.as_str(), ";" | "?" | "!")) {
                         continue;
                     }
-                    if hits.iter().any(|h| h.topic == ti && h.start < e && s < h.end) {
+                    if hits
+                        .iter()
+                        .any(|h| h.topic == ti && h.start < e && s < h.end)
+                    {
                         continue;
                     }
                     hits.push(TopicHit {
@@ -502,13 +558,20 @@ fn find_topics(profile: &Profile, toks: &[Token], mentions: &[Mention]) -> Vec<T
         }
     }
     // "Italian soldiers": the owner's own troops
-    if let Some(own) = profile.topics.iter().position(|t| !t.troop_nouns.is_empty()) {
+    if let Some(own) = profile
+        .topics
+        .iter()
+        .position(|t| !t.troop_nouns.is_empty())
+    {
         for m in mentions.iter().filter(|m| m.role == Role::TroopOwner) {
             if profile.topics[own].exclude_actors.contains(&m.actor) {
                 continue;
             }
             // already inside another topic's phrase ("withdrawal of Ukrainian troops from Donbas")
-            if hits.iter().any(|h| h.topic != own && h.start <= m.start && m.end <= h.end) {
+            if hits
+                .iter()
+                .any(|h| h.topic != own && h.start <= m.start && m.end <= h.end)
+            {
                 continue;
             }
             hits.retain(|h| !(h.topic == own && h.start < m.end && m.start < h.end));
@@ -534,10 +597,24 @@ struct Cue {
 }
 
 /// Token ranges of the clauses of a sentence.
-fn clauses(profile: &Profile, sentence: &str, toks: &[Token], mentions: &[Mention], markers: &[Hit<Marker>]) -> Vec<(usize, usize)> {
+fn clauses(
+    profile: &Profile,
+    sentence: &str,
+    toks: &[Token],
+    mentions: &[Mention],
+    markers: &[Hit<Marker>],
+) -> Vec<(usize, usize)> {
     let mut cuts = Vec::new();
-    let mention_at = |k: usize| mentions.iter().any(|m| m.start == k && m.role == Role::Holder);
-    let condition_at = |k: usize| markers.iter().any(|m| m.start == k && m.value == Marker::Condition);
+    let mention_at = |k: usize| {
+        mentions
+            .iter()
+            .any(|m| m.start == k && m.role == Role::Holder)
+    };
+    let condition_at = |k: usize| {
+        markers
+            .iter()
+            .any(|m| m.start == k && m.value == Marker::Condition)
+    };
     for (i, t) in toks.iter().enumerate() {
         let w = t.norm.as_str();
         let prev = if i > 0 { toks[i - 1].norm.as_str() } else { "" };
@@ -554,8 +631,14 @@ fn clauses(profile: &Profile, sentence: &str, toks: &[Token], mentions: &[Mentio
             "while" => prev == ",",
             "and" => {
                 let next = i + 1;
-                prev == "," && (mention_at(next) || toks.get(next).is_some_and(|t| t.norm == "the" && mention_at(next + 1)))
-                    || toks.get(next).is_some_and(|t| matches!(t.norm.as_str(), "that" | "said" | "added"))
+                prev == ","
+                    && (mention_at(next)
+                        || toks
+                            .get(next)
+                            .is_some_and(|t| t.norm == "the" && mention_at(next + 1)))
+                    || toks
+                        .get(next)
+                        .is_some_and(|t| matches!(t.norm.as_str(), "that" | "said" | "added"))
             }
             "-" => {
                 // a spaced dash: " — "
@@ -584,17 +667,39 @@ fn clauses(profile: &Profile, sentence: &str, toks: &[Token], mentions: &[Mentio
     out
 }
 
-fn sentence_claims_inner(profile: &Profile, sentence: &str, toks: &[Token], mentions: &[Mention]) -> Vec<Claim> {
+fn sentence_claims_inner(
+    profile: &Profile,
+    sentence: &str,
+    toks: &[Token],
+    mentions: &[Mention],
+) -> Vec<Claim> {
     if toks.is_empty() {
         return Vec::new();
     }
     // questions and sentences that open a hypothetical
-    if toks.iter().rev().find(|t| !matches!(t.norm.as_str(), "\"" | "'" | ")")).is_some_and(|t| t.norm == "?") {
+    if toks
+        .iter()
+        .rev()
+        .find(|t| !matches!(t.norm.as_str(), "\"" | "'" | ")"))
+        .is_some_and(|t| t.norm == "?")
+    {
         return Vec::new();
     }
     if matches!(
         toks[0].norm.as_str(),
-        "if" | "had" | "were" | "should" | "would" | "will" | "what" | "does" | "do" | "is" | "can" | "could" | "suppose" | "imagine"
+        "if" | "had"
+            | "were"
+            | "should"
+            | "would"
+            | "will"
+            | "what"
+            | "does"
+            | "do"
+            | "is"
+            | "can"
+            | "could"
+            | "suppose"
+            | "imagine"
     ) {
         return Vec::new();
     }
@@ -603,7 +708,9 @@ fn sentence_claims_inner(profile: &Profile, sentence: &str, toks: &[Token], ment
     let historic = toks.iter().any(|t| {
         t.norm.len() == 4
             && t.norm.chars().all(|c| c.is_ascii_digit())
-            && t.norm.parse::<i32>().is_ok_and(|y| (1900..since_year).contains(&y))
+            && t.norm
+                .parse::<i32>()
+                .is_ok_and(|y| (1900..since_year).contains(&y))
     });
     if historic || profile.off_topic.any(toks) {
         return Vec::new();
@@ -612,9 +719,9 @@ fn sentence_claims_inner(profile: &Profile, sentence: &str, toks: &[Token], ment
     if markers.iter().any(|m| matches!(m.value, Marker::NonActor)) {
         return Vec::new();
     }
-    let hyp_all = markers.iter().any(|m| {
-        m.value == Marker::Hypothetical && !toks[m.start].norm.starts_with("whether")
-    });
+    let hyp_all = markers
+        .iter()
+        .any(|m| m.value == Marker::Hypothetical && !toks[m.start].norm.starts_with("whether"));
     if hyp_all {
         return Vec::new();
     }
@@ -624,10 +731,13 @@ fn sentence_claims_inner(profile: &Profile, sentence: &str, toks: &[Token], ment
     }
     // cues, outside topic phrases and outside denial markers
     let covered = |k: usize| {
-        markers
-            .iter()
-            .any(|m| matches!(m.value, Marker::Denial | Marker::Reversal | Marker::Reporting) && m.start <= k && k < m.end)
-            || topics.iter().any(|t| t.start <= k && k < t.end)
+        markers.iter().any(|m| {
+            matches!(
+                m.value,
+                Marker::Denial | Marker::Reversal | Marker::Reporting
+            ) && m.start <= k
+                && k < m.end
+        }) || topics.iter().any(|t| t.start <= k && k < t.end)
             || mentions.iter().any(|m| m.start <= k && k < m.end)
     };
     let cues: Vec<Cue> = profile
@@ -645,7 +755,11 @@ fn sentence_claims_inner(profile: &Profile, sentence: &str, toks: &[Token], ment
     // condition spans: from the marker to the next comma or clause end
     let mut cond_spans: Vec<(usize, usize)> = Vec::new();
     for m in markers.iter().filter(|m| m.value == Marker::Condition) {
-        let (_, ce) = clause_list.iter().copied().find(|(a, b)| *a <= m.start && m.start < *b).unwrap_or((0, toks.len()));
+        let (_, ce) = clause_list
+            .iter()
+            .copied()
+            .find(|(a, b)| *a <= m.start && m.start < *b)
+            .unwrap_or((0, toks.len()));
         let mut e = m.end;
         while e < ce && toks[e].norm != "," {
             e += 1;
@@ -664,7 +778,9 @@ fn sentence_claims_inner(profile: &Profile, sentence: &str, toks: &[Token], ment
                 continue;
             }
             // "whether …" opens a hypothetical for the rest of the clause
-            if markers.iter().any(|m| toks[m.start].norm.starts_with("whether") && cs <= m.start && m.start < t.start) {
+            if markers.iter().any(|m| {
+                toks[m.start].norm.starts_with("whether") && cs <= m.start && m.start < t.start
+            }) {
                 continue;
             }
             // the governing cue: nearest before the topic, else nearest after
@@ -693,13 +809,19 @@ fn sentence_claims_inner(profile: &Profile, sentence: &str, toks: &[Token], ment
             };
             // a stated condition anywhere in the clause
             let conditioned = markers.iter().any(|m| {
-                m.value == Marker::Condition && cs <= m.start && m.start < ce && !(t.start <= m.start && m.start < t.end)
+                m.value == Marker::Condition
+                    && cs <= m.start
+                    && m.start < ce
+                    && !(t.start <= m.start && m.start < t.end)
             });
             if conditioned {
                 stance = Stance::Conditional;
             }
             // a denial before the cue repeats the position denied away
-            if markers.iter().any(|m| m.value == Marker::Denial && m.end <= cstart) {
+            if markers
+                .iter()
+                .any(|m| m.value == Marker::Denial && m.end <= cstart)
+            {
                 stance = match stance {
                     Stance::Supports | Stance::Conditional => Stance::Opposes,
                     Stance::Opposes => Stance::Supports,
@@ -712,7 +834,9 @@ fn sentence_claims_inner(profile: &Profile, sentence: &str, toks: &[Token], ment
             if t.kind == TermKind::Weak {
                 confidence -= 0.1;
             }
-            let (holders, how) = match choose_holder(profile, toks, mentions, &markers, &topics, cs, ce, cstart, cend) {
+            let (holders, how) = match choose_holder(
+                profile, toks, mentions, &markers, &topics, cs, ce, cstart, cend,
+            ) {
                 Some(h) => (h, HolderBy::Named),
                 None => {
                     if let Some(h) = carried_holder.clone() {
@@ -734,7 +858,11 @@ fn sentence_claims_inner(profile: &Profile, sentence: &str, toks: &[Token], ment
                 HolderBy::Speaker => confidence -= 0.1,
                 HolderBy::Modifier => confidence -= 0.15,
             }
-            if holders.iter().any(|h| mentions.iter().any(|m| m.actor == *h && m.pronoun)) && how == HolderBy::Named {
+            if holders
+                .iter()
+                .any(|h| mentions.iter().any(|m| m.actor == *h && m.pronoun))
+                && how == HolderBy::Named
+            {
                 confidence -= 0.05;
             }
             clause_holder = Some(holders.clone());
@@ -770,7 +898,10 @@ fn sentence_claims_inner(profile: &Profile, sentence: &str, toks: &[Token], ment
         }
         if clause_holder.is_some() {
             carried_holder = clause_holder;
-        } else if let Some(m) = mentions.iter().find(|m| cs <= m.start && m.start < ce && m.role == Role::Holder) {
+        } else if let Some(m) = mentions
+            .iter()
+            .find(|m| cs <= m.start && m.start < ce && m.role == Role::Holder)
+        {
             carried_holder = Some(vec![m.actor]);
         }
     }
@@ -788,7 +919,10 @@ enum HolderBy {
 }
 
 fn push_claim(out: &mut Vec<Claim>, c: Claim) {
-    if let Some(o) = out.iter_mut().find(|o| o.actor == c.actor && o.topic == c.topic) {
+    if let Some(o) = out
+        .iter_mut()
+        .find(|o| o.actor == c.actor && o.topic == c.topic)
+    {
         if c.confidence > o.confidence {
             *o = c;
         }
@@ -800,7 +934,9 @@ fn push_claim(out: &mut Vec<Claim>, c: Claim) {
 /// An actor that offers its own troops backs the force; one that refuses
 /// them says nothing against the force.
 fn contributor_rule(profile: &Profile, out: &mut Vec<Claim>) {
-    let Some(own) = profile.topics.iter().find(|t| !t.troop_nouns.is_empty()) else { return };
+    let Some(own) = profile.topics.iter().find(|t| !t.troop_nouns.is_empty()) else {
+        return;
+    };
     let own_id = own.id.clone();
     let ff_id = "foreign_force";
     let mut i = 0;
@@ -808,7 +944,12 @@ fn contributor_rule(profile: &Profile, out: &mut Vec<Claim>) {
         if out[i].topic == own_id && out[i].stance == Stance::Opposes {
             let actor = out[i].actor.clone();
             let sentence = out[i].sentence.clone();
-            out.retain(|c| !(c.actor == actor && c.topic == ff_id && c.sentence == sentence && c.stance == Stance::Opposes));
+            out.retain(|c| {
+                !(c.actor == actor
+                    && c.topic == ff_id
+                    && c.sentence == sentence
+                    && c.stance == Stance::Opposes)
+            });
         }
         i += 1;
     }
@@ -816,13 +957,24 @@ fn contributor_rule(profile: &Profile, out: &mut Vec<Claim>) {
 
 /// Reads the stance a cue gives, with negation, reversal and softeners
 /// found in the few words before it.
-fn stance_of(profile: &Profile, toks: &[Token], markers: &[Hit<Marker>], clause_start: usize, cue_start: usize, kind: CueKind) -> Option<Stance> {
+fn stance_of(
+    profile: &Profile,
+    toks: &[Token],
+    markers: &[Hit<Marker>],
+    clause_start: usize,
+    cue_start: usize,
+    kind: CueKind,
+) -> Option<Stance> {
     let mut flips = 0;
     let mut softened = false;
     let lo = cue_start.saturating_sub(6).max(clause_start);
-    for m in markers.iter().filter(|m| lo <= m.start && m.end <= cue_start) {
+    for m in markers
+        .iter()
+        .filter(|m| lo <= m.start && m.end <= cue_start)
+    {
         // stop at punctuation between the marker and the cue
-        if (m.end..cue_start).any(|k| matches!(toks[k].norm.as_str(), "," | ";" | ":" | "(" | ")")) {
+        if (m.end..cue_start).any(|k| matches!(toks[k].norm.as_str(), "," | ";" | ":" | "(" | ")"))
+        {
             continue;
         }
         match m.value {
@@ -842,7 +994,8 @@ fn stance_of(profile: &Profile, toks: &[Token], markers: &[Hit<Marker>], clause_
         (CueKind::Conditional, false) => Stance::Conditional,
         (CueKind::Conditional, true) => Stance::Opposes,
     };
-    if softened && st == Stance::Supports && profile.softened.longest_at(toks, cue_start).is_some() {
+    if softened && st == Stance::Supports && profile.softened.longest_at(toks, cue_start).is_some()
+    {
         st = Stance::Conditional;
     }
     Some(st)
@@ -858,7 +1011,8 @@ fn find_speaker(toks: &[Token], mentions: &[Mention], markers: &[Hit<Marker>]) -
             .filter(|m| m.role == Role::Holder && m.end <= r.start && r.start - m.end <= 4)
             .max_by_key(|m| m.end)
         {
-            let clean = (m.end..r.start).all(|k| toks[k].is_word() || toks[k].norm == "'s" || toks[k].norm == ",");
+            let clean = (m.end..r.start)
+                .all(|k| toks[k].is_word() || toks[k].norm == "'s" || toks[k].norm == ",");
             if clean {
                 return Some(m.actor);
             }
@@ -890,7 +1044,10 @@ fn preceded_by_preposition(toks: &[Token], start: usize) -> bool {
     while k > 0 {
         k -= 1;
         let w = toks[k].norm.as_str();
-        if matches!(w, "the" | "a" | "an" | "its" | "their" | "his" | "her" | "both" | "all") {
+        if matches!(
+            w,
+            "the" | "a" | "an" | "its" | "their" | "his" | "her" | "both" | "all"
+        ) {
             continue;
         }
         return PREPOSITIONS.contains(&w);
@@ -925,14 +1082,23 @@ fn choose_holder(
     }
     // b. possessive before a nominal cue: "Kyiv's refusal"
     for m in &holders {
-        if m.end + 1 == cue_start && toks[m.end].norm == "'s" && profile.nominal_cues.longest_at(toks, cue_start).is_some() {
+        if m.end + 1 == cue_start
+            && toks[m.end].norm == "'s"
+            && profile.nominal_cues.longest_at(toks, cue_start).is_some()
+        {
             return Some(vec![m.actor]);
         }
     }
     // c. the nearest eligible mention before the cue
     let modifies_topic = |m: &Mention| {
-        let e = if toks.get(m.end).is_some_and(|t| t.norm == "'s") { m.end + 1 } else { m.end };
-        topics.iter().any(|t| t.start == e || (t.start <= m.start && m.end <= t.end))
+        let e = if toks.get(m.end).is_some_and(|t| t.norm == "'s") {
+            m.end + 1
+        } else {
+            m.end
+        };
+        topics
+            .iter()
+            .any(|t| t.start == e || (t.start <= m.start && m.end <= t.end))
     };
     let eligible = |m: &&&Mention| {
         cs <= m.start
@@ -949,7 +1115,9 @@ fn choose_holder(
     }
     // d. for a nominal cue, the mention right after it: "the offer Washington made"
     if profile.nominal_cues.longest_at(toks, cue_start).is_some() {
-        if let Some(m) = holders.iter().find(|m| m.start == cue_end || (m.start == cue_end + 1 && toks[cue_end].norm == "that")) {
+        if let Some(m) = holders.iter().find(|m| {
+            m.start == cue_end || (m.start == cue_end + 1 && toks[cue_end].norm == "that")
+        }) {
             return Some(vec![m.actor]);
         }
     }
@@ -957,11 +1125,20 @@ fn choose_holder(
 }
 
 /// A modifier mention in the clause as a last resort: "the US backstop was in place".
-fn modifier_holder(mentions: &[Mention], topics: &[TopicHit], cs: usize, ce: usize) -> Option<usize> {
+fn modifier_holder(
+    mentions: &[Mention],
+    topics: &[TopicHit],
+    cs: usize,
+    ce: usize,
+) -> Option<usize> {
     mentions
         .iter()
         .filter(|m| m.role == Role::Holder && cs <= m.start && m.start < ce)
-        .find(|m| topics.iter().any(|t| t.start == m.end || t.start == m.end + 1))
+        .find(|m| {
+            topics
+                .iter()
+                .any(|t| t.start == m.end || t.start == m.end + 1)
+        })
         .map(|m| m.actor)
 }
 
@@ -970,12 +1147,25 @@ fn coordinated(toks: &[Token], holders: &[&Mention], m: &Mention) -> Vec<usize> 
     let mut out = vec![m.actor];
     let mut cur_start = m.start;
     loop {
-        let prev = holders.iter().filter(|x| x.end <= cur_start).max_by_key(|x| x.end);
+        let prev = holders
+            .iter()
+            .filter(|x| x.end <= cur_start)
+            .max_by_key(|x| x.end);
         let Some(p) = prev else { break };
-        let between: Vec<&str> = toks[p.end..cur_start].iter().map(|t| t.norm.as_str()).collect();
+        let between: Vec<&str> = toks[p.end..cur_start]
+            .iter()
+            .map(|t| t.norm.as_str())
+            .collect();
         let joins = matches!(
             between.as_slice(),
-            [","] | ["and"] | [",", "and"] | ["and", "the"] | [",", "the"] | [",", "and", "the"] | ["and", "its"] | ["and", "their"]
+            [","]
+                | ["and"]
+                | [",", "and"]
+                | ["and", "the"]
+                | [",", "the"]
+                | [",", "and", "the"]
+                | ["and", "its"]
+                | ["and", "their"]
         );
         if !joins || preceded_by_preposition(toks, p.start) {
             break;

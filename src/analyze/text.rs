@@ -63,9 +63,8 @@ pub fn fold_char(c: char) -> char {
         'Ź' | 'Ż' | 'Ž' => 'Z',
         '\u{2018}' | '\u{2019}' | '\u{02BC}' | '`' | '\u{00B4}' => '\'',
         '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{00AB}' | '\u{00BB}' => '"',
-        '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}' | '\u{2212}' => {
-            '-'
-        }
+        '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}'
+        | '\u{2212}' => '-',
         '\u{00A0}' | '\u{2009}' | '\u{202F}' => ' ',
         other => other,
     }
@@ -112,7 +111,10 @@ pub fn tokenize(s: &str) -> Vec<Token> {
                     && i + 1 < n
                     && fold_char(chars[i + 1].1).is_uppercase()
                     && word.chars().count() == 1
-                    || (ch == '.' && dotted && i + 1 < n && fold_char(chars[i + 1].1).is_uppercase())
+                    || (ch == '.'
+                        && dotted
+                        && i + 1 < n
+                        && fold_char(chars[i + 1].1).is_uppercase())
                 {
                     dotted = true;
                     i += 1;
@@ -230,7 +232,12 @@ pub fn sentence_ranges(p: &str) -> Vec<(usize, usize)> {
         if matches!(c, '.' | '!' | '?' | '…') {
             // extend over repeated marks and closing quotes / brackets
             let mut j = i + 1;
-            while j < n && matches!(chars[j].1, '.' | '!' | '?' | '"' | '\'' | '”' | '’' | ')' | ']') {
+            while j < n
+                && matches!(
+                    chars[j].1,
+                    '.' | '!' | '?' | '"' | '\'' | '”' | '’' | ')' | ']'
+                )
+            {
                 j += 1;
             }
             // must be followed by whitespace, then a sentence start
@@ -239,7 +246,10 @@ pub fn sentence_ranges(p: &str) -> Vec<(usize, usize)> {
                 while k < n && chars[k].1.is_whitespace() {
                     k += 1;
                 }
-                if k < n && starts_sentence(chars[k].1) && !(c == '.' && is_abbreviation(p, &chars, i, k)) {
+                if k < n
+                    && starts_sentence(chars[k].1)
+                    && !(c == '.' && is_abbreviation(p, &chars, i, k))
+                {
                     let end = chars[k].0;
                     out.push((start, end));
                     start = end;
@@ -281,7 +291,11 @@ fn is_abbreviation(p: &str, chars: &[(usize, char)], dot: usize, next: usize) ->
     if word.contains('.') {
         // "U.S." at the end of a sentence followed by a capital is ambiguous;
         // treat a following common sentence opener as a new sentence.
-        let rest: String = p[chars[next].0..].split_whitespace().next().unwrap_or("").to_string();
+        let rest: String = p[chars[next].0..]
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_string();
         return !matches!(
             rest.trim_matches(|c: char| !c.is_alphabetic()),
             "The" | "He" | "She" | "It" | "They" | "But" | "In" | "A" | "We" | "This" | "That"
@@ -299,15 +313,65 @@ pub fn is_boilerplate_line(line: &str) -> bool {
     }
     let lower: String = t.chars().map(fold_char).collect::<String>().to_lowercase();
     const PREFIXES: &[&str] = &[
-        "photo:", "photo ", "photos:", "image:", "picture:", "caption:", "video:", "watch:",
-        "read more", "read also", "also read", "related", "more:", "see also", "most read",
-        "most popular", "recommended", "trending", "also on ", "leggi anche", "topics:", "tags:",
-        "by ", "written by", "reporting by", "additional reporting", "editing by", "©", "(c)",
-        "copyright", "all rights reserved", "sign up", "subscribe", "follow our", "follow us",
-        "follow the", "share this", "share on", "this article", "this story", "we use cookies",
-        "cookie", "accept all", "advertisement", "sponsored", "show more", "back to top",
-        "don't miss", "don’t miss", "click here", "listen to", "get the latest", "newsletter",
-        "(photo", "source:", "credit:", "archive —", "archive -", "avatar",
+        "photo:",
+        "photo ",
+        "photos:",
+        "image:",
+        "picture:",
+        "caption:",
+        "video:",
+        "watch:",
+        "read more",
+        "read also",
+        "also read",
+        "related",
+        "more:",
+        "see also",
+        "most read",
+        "most popular",
+        "recommended",
+        "trending",
+        "also on ",
+        "leggi anche",
+        "topics:",
+        "tags:",
+        "by ",
+        "written by",
+        "reporting by",
+        "additional reporting",
+        "editing by",
+        "©",
+        "(c)",
+        "copyright",
+        "all rights reserved",
+        "sign up",
+        "subscribe",
+        "follow our",
+        "follow us",
+        "follow the",
+        "share this",
+        "share on",
+        "this article",
+        "this story",
+        "we use cookies",
+        "cookie",
+        "accept all",
+        "advertisement",
+        "sponsored",
+        "show more",
+        "back to top",
+        "don't miss",
+        "don’t miss",
+        "click here",
+        "listen to",
+        "get the latest",
+        "newsletter",
+        "(photo",
+        "source:",
+        "credit:",
+        "archive —",
+        "archive -",
+        "avatar",
     ];
     if PREFIXES.iter().any(|p| lower.starts_with(p)) {
         return true;
@@ -386,7 +450,9 @@ pub fn is_boilerplate_line(line: &str) -> bool {
         return true;
     }
     // a line that is only a date or a time stamp
-    if t.chars().filter(|c| c.is_ascii_digit()).count() * 3 >= t.chars().filter(|c| !c.is_whitespace()).count() {
+    if t.chars().filter(|c| c.is_ascii_digit()).count() * 3
+        >= t.chars().filter(|c| !c.is_whitespace()).count()
+    {
         return true;
     }
     false
@@ -396,7 +462,10 @@ pub fn is_boilerplate_line(line: &str) -> bool {
 pub fn is_heading(line: &str) -> bool {
     let t = line.trim();
     let last = t.chars().last().unwrap_or('.');
-    !matches!(last, '.' | '!' | '?' | '"' | '”' | '\'' | '’' | ':' | ';' | ')') && t.split_whitespace().count() <= 20
+    !matches!(
+        last,
+        '.' | '!' | '?' | '"' | '”' | '\'' | '’' | ':' | ';' | ')'
+    ) && t.split_whitespace().count() <= 20
 }
 
 /// Removes a dateline prefix: "KYIV (BSM) — President…", "PARIS, 6 January 2026 (EuroWire) — Germany…".
@@ -426,7 +495,10 @@ mod tests {
     use super::*;
 
     fn split(p: &str) -> Vec<&str> {
-        sentence_ranges(p).into_iter().map(|(a, b)| p[a..b].trim()).collect()
+        sentence_ranges(p)
+            .into_iter()
+            .map(|(a, b)| p[a..b].trim())
+            .collect()
     }
 
     #[test]
@@ -445,7 +517,14 @@ mod tests {
     #[test]
     fn quotes_close_sentences() {
         let p = "\"We will never accept it,\" he said. \"Never.\" Then he left.";
-        assert_eq!(split(p), vec!["\"We will never accept it,\" he said.", "\"Never.\"", "Then he left."]);
+        assert_eq!(
+            split(p),
+            vec![
+                "\"We will never accept it,\" he said.",
+                "\"Never.\"",
+                "Then he left."
+            ]
+        );
     }
 
     #[test]
@@ -471,7 +550,10 @@ mod tests {
         let norms: Vec<&str> = t.iter().map(|t| t.norm.as_str()).collect();
         assert_eq!(
             norms,
-            vec!["the", "us", "wo", "n't", "cede", "600,000", "troops", "-", "kyiv", "'s", "\"", "no", "\"", "to", "turkiye", "."]
+            vec![
+                "the", "us", "wo", "n't", "cede", "600,000", "troops", "-", "kyiv", "'s", "\"",
+                "no", "\"", "to", "turkiye", "."
+            ]
         );
         assert!(t[1].caps);
         assert!(!t[0].caps);
@@ -500,11 +582,17 @@ mod tests {
 
     #[test]
     fn datelines_are_stripped() {
-        assert_eq!(strip_dateline("KYIV (BSM) — President Zelenskyy spoke."), "President Zelenskyy spoke.");
+        assert_eq!(
+            strip_dateline("KYIV (BSM) — President Zelenskyy spoke."),
+            "President Zelenskyy spoke."
+        );
         assert_eq!(
             strip_dateline("PARIS, 6 January 2026 (EuroWire) — Germany is prepared."),
             "Germany is prepared."
         );
-        assert_eq!(strip_dateline("Russia — as ever — said no."), "Russia — as ever — said no.");
+        assert_eq!(
+            strip_dateline("Russia — as ever — said no."),
+            "Russia — as ever — said no."
+        );
     }
 }

@@ -1,0 +1,123 @@
+//! Feed bytes → entries, and the identity of an entry.
+//!
+//! feed-rs reads RSS 0.9x/1.0/2.0, Atom and JSON Feed from bytes (it
+//! handles the declared encoding itself). An entry is identified by its
+//! guid, else its link, else a hash of title and content; a content hash
+//! tells an entry updated in place from one seen before.
+
+use chrono::{DateTime, Utc};
+use reqwest::Url;
+use sha2::{Digest, Sha256};
+
+/// One feed item, reduced to what a pass needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub id: String,
+    pub title: String,
+    pub link: Option<Url>,
+    pub published: Option<DateTime<Utc>>,
+    /// The summary or content the feed carries (HTML allowed).
+    pub summary: String,
+    /// Changes when the entry is edited in place.
+    pub content_hash: String,
+}
+
+/// A parsed feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed {
+    pub title: Option<String>,
+    pub entries: Vec<Entry>,
+}
+
+pub fn hash_hex(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0u8]);
+    }
+    let d = h.finalize();
+    d.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Parses feed bytes; relative links resolve against `base`.
+pub fn parse(bytes: &[u8], base: &Url) -> Result<Parsed, String> {
+    let parser = feed_rs::parser::Builder::new()
+        .base_uri(Some(base.as_str()))
+        .build();
+    let feed = parser
+        .parse(bytes)
+        .map_err(|e| format!("not a feed: {e}"))?;
+    let mut entries = Vec::with_capacity(feed.entries.len());
+    for e in feed.entries {
+        let title = e
+            .title
+            .as_ref()
+            .map(|t| t.content.trim().to_string())
+            .unwrap_or_default();
+        let link = e
+            .links
+            .iter()
+            .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+            .or(e.links.first())
+            .and_then(|l| base.join(l.href.trim()).ok());
+        let summary = e
+            .content
+            .as_ref()
+            .and_then(|c| c.body.clone())
+            .or_else(|| e.summary.as_ref().map(|s| s.content.clone()))
+            .unwrap_or_default();
+        let id = if !e.id.trim().is_empty() {
+            e.id.trim().to_string()
+        } else if let Some(l) = &link {
+            l.to_string()
+        } else {
+            hash_hex(&[&title, &summary])
+        };
+        let content_hash = hash_hex(&[
+            &title,
+            &summary,
+            link.as_ref().map(Url::as_str).unwrap_or(""),
+        ]);
+        entries.push(Entry {
+            id,
+            title,
+            link,
+            published: e.published.or(e.updated),
+            summary,
+            content_hash,
+        });
+    }
+    Ok(Parsed {
+        title: feed.title.map(|t| t.content),
+        entries,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rss_items_with_relative_links() {
+        let xml = br#"<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>
+            <item><title>One</title><link>../pages/one.html</link><guid>g1</guid><pubDate>Mon, 05 Jan 2026 10:00:00 GMT</pubDate><description>First</description></item>
+            <item><title>Two</title><link>https://example.com/two</link></item>
+            </channel></rss>"#;
+        let base = Url::parse("http://127.0.0.1:9/feeds/wire.xml").unwrap();
+        let p = parse(xml, &base).unwrap();
+        assert_eq!(p.entries.len(), 2);
+        assert_eq!(p.entries[0].id, "g1");
+        assert_eq!(
+            p.entries[0].link.as_ref().unwrap().as_str(),
+            "http://127.0.0.1:9/pages/one.html"
+        );
+        assert!(p.entries[0].published.is_some());
+        assert!(!p.entries[1].id.is_empty());
+    }
+
+    #[test]
+    fn garbage_is_an_error() {
+        let base = Url::parse("http://127.0.0.1:9/f.xml").unwrap();
+        assert!(parse(b"\x00\x01not xml at all", &base).is_err());
+    }
+}

@@ -1,0 +1,394 @@
+//! Renders an alert email: subject, plain text and HTML twins, and the
+//! headers mail filters route on. Pure: no IO, no clock (the date is passed).
+//!
+//! Untrusted text (titles, sentences, URLs) is escaped in HTML; only
+//! http(s) links become links; CR/LF never reach a header.
+
+use chrono::{DateTime, Utc};
+use lettre::Message;
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+
+use crate::compare::Shift;
+use crate::feed::hash_hex;
+
+/// Where the article came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub title: String,
+    pub outlet: String,
+    pub link: Option<String>,
+    pub published: Option<String>,
+}
+
+/// One alert: the shifts found in one article.
+#[derive(Debug, Clone)]
+pub struct Alert<'a> {
+    pub source: &'a Source,
+    pub shifts: &'a [Shift],
+}
+
+/// A rendered alert, ready to be queued.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub key: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// The whole message, headers included.
+    pub raw: Vec<u8>,
+}
+
+/// Removes control characters (CR, LF, tabs) so text is safe in a header.
+pub fn header_safe(s: &str) -> String {
+    let one_line: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    one_line.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn title_case(id: &str) -> String {
+    let s = id.replace('_', " ");
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+fn actor_label(id: &str) -> String {
+    match id {
+        "us" | "uk" | "eu" | "nato" => id.to_uppercase(),
+        other => title_case(other),
+    }
+}
+
+fn from_str(s: &Shift) -> &'static str {
+    s.from.map(|f| f.as_str()).unwrap_or("none")
+}
+
+/// The key that identifies an alert: the same shifts from the same article
+/// always give the same key (and Message-ID).
+pub fn alert_key(source: &Source, shifts: &[Shift]) -> String {
+    let mut parts: Vec<String> = shifts
+        .iter()
+        .map(|s| format!("{}/{}/{}->{}", s.actor, s.topic, from_str(s), s.to))
+        .collect();
+    parts.sort();
+    let link = source.link.clone().unwrap_or_else(|| source.title.clone());
+    hash_hex(&[&link, &parts.join(",")])
+}
+
+pub fn subject(shifts: &[Shift]) -> String {
+    let first = &shifts[0];
+    let mut s = format!(
+        "{} · {}: {} → {}",
+        actor_label(&first.actor),
+        first.topic.replace('_', " "),
+        from_str(first),
+        first.to
+    );
+    if shifts.len() > 1 {
+        s.push_str(&format!(" (+{} more)", shifts.len() - 1));
+    }
+    header_safe(&s)
+}
+
+/// The diff in text form: `[-old-]{+new+}` as computed.
+pub fn text_body(alert: &Alert<'_>) -> String {
+    let mut t = String::new();
+    for s in alert.shifts {
+        t.push_str(&format!(
+            "{} on {}: {} -> {} ({}, confidence {:.2})\n",
+            actor_label(&s.actor),
+            s.topic.replace('_', " "),
+            from_str(s),
+            s.to,
+            s.kind.as_str(),
+            s.confidence
+        ));
+        if s.speaker != s.actor {
+            t.push_str(&format!(
+                "Said by: {} (about {})\n",
+                actor_label(&s.speaker),
+                actor_label(&s.actor)
+            ));
+        }
+        t.push_str(&format!("\nNow:      {}\n", header_safe(&s.sentence)));
+        if !s.baseline_sentence.is_empty() {
+            t.push_str(&format!(
+                "Baseline: {}\n",
+                header_safe(&s.baseline_sentence)
+            ));
+            t.push_str(&format!("Diff:     {}\n", header_safe(&s.diff)));
+        }
+        t.push('\n');
+    }
+    let src = alert.source;
+    t.push_str(&format!("Source: {}\n", header_safe(&src.title)));
+    t.push_str(&format!("Outlet: {}\n", header_safe(&src.outlet)));
+    if let Some(d) = &src.published {
+        t.push_str(&format!("Date:   {}\n", header_safe(d)));
+    }
+    if let Some(l) = &src.link {
+        t.push_str(&format!("Link:   {}\n", header_safe(l)));
+    }
+    t.push_str("\n-- \nstancewatch\n");
+    t
+}
+
+/// Turns the `[-…-]{+…+}` markup into coloured HTML spans.
+fn diff_html(diff: &str) -> String {
+    let mut out = String::new();
+    let mut rest = diff;
+    while !rest.is_empty() {
+        let del = rest.find("[-");
+        let ins = rest.find("{+");
+        let next = match (del, ins) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let Some(pos) = next else {
+            out.push_str(&escape_html(rest));
+            break;
+        };
+        out.push_str(&escape_html(&rest[..pos]));
+        let is_del = rest[pos..].starts_with("[-");
+        let close = if is_del { "-]" } else { "+}" };
+        let body_start = pos + 2;
+        match rest[body_start..].find(close) {
+            Some(end) => {
+                let inner = escape_html(&rest[body_start..body_start + end]);
+                if is_del {
+                    out.push_str(&format!(
+                        "<del style=\"background:#fdd;color:#900\">{inner}</del>"
+                    ));
+                } else {
+                    out.push_str(&format!("<ins style=\"background:#dfd;color:#060;text-decoration:none\">{inner}</ins>"));
+                }
+                rest = &rest[body_start + end + 2..];
+            }
+            None => {
+                out.push_str(&escape_html(&rest[pos..]));
+                break;
+            }
+        }
+    }
+    out
+}
+
+pub fn html_body(alert: &Alert<'_>) -> String {
+    let mut h = String::from(
+        "<!DOCTYPE html><html><body style=\"font-family:sans-serif;max-width:640px\">",
+    );
+    for s in alert.shifts {
+        h.push_str(&format!(
+            "<h2 style=\"font-size:18px\">{} on {}: {} &rarr; <b>{}</b></h2><p style=\"color:#555\">{}, confidence {:.2}</p>",
+            escape_html(&actor_label(&s.actor)),
+            escape_html(&s.topic.replace('_', " ")),
+            from_str(s),
+            s.to,
+            s.kind.as_str(),
+            s.confidence
+        ));
+        if s.speaker != s.actor {
+            h.push_str(&format!(
+                "<p>Said by {} about {}</p>",
+                escape_html(&actor_label(&s.speaker)),
+                escape_html(&actor_label(&s.actor))
+            ));
+        }
+        h.push_str(&format!("<p><b>Now:</b> {}</p>", escape_html(&s.sentence)));
+        if !s.baseline_sentence.is_empty() {
+            h.push_str(&format!(
+                "<p><b>Baseline:</b> {}</p>",
+                escape_html(&s.baseline_sentence)
+            ));
+            h.push_str(&format!("<p><b>Diff:</b> {}</p>", diff_html(&s.diff)));
+        }
+    }
+    let src = alert.source;
+    h.push_str("<hr><p>");
+    match src
+        .link
+        .as_deref()
+        .filter(|l| l.starts_with("http://") || l.starts_with("https://"))
+    {
+        Some(l) => h.push_str(&format!(
+            "<a href=\"{}\">{}</a>",
+            escape_html(l),
+            escape_html(&src.title)
+        )),
+        None => h.push_str(&escape_html(&src.title)),
+    }
+    h.push_str(&format!("<br>{}", escape_html(&src.outlet)));
+    if let Some(d) = &src.published {
+        h.push_str(&format!(" &middot; {}", escape_html(d)));
+    }
+    h.push_str("</p></body></html>");
+    h
+}
+
+/// The `X-Stancewatch-Shift` header values, one per shift.
+pub fn shift_headers(shifts: &[Shift]) -> Vec<String> {
+    shifts
+        .iter()
+        .map(|s| {
+            header_safe(&format!(
+                "{}/{}/{}->{}",
+                s.actor,
+                s.topic,
+                from_str(s),
+                s.to
+            ))
+        })
+        .collect()
+}
+
+/// Renders the whole message.
+pub fn render(
+    alert: &Alert<'_>,
+    from: &str,
+    to: &[String],
+    date: DateTime<Utc>,
+) -> anyhow::Result<Rendered> {
+    let key = alert_key(alert.source, alert.shifts);
+    let subject = subject(alert.shifts);
+    let text = text_body(alert);
+    let html = html_body(alert);
+    let domain = from
+        .rsplit('@')
+        .next()
+        .unwrap_or("localhost")
+        .trim_end_matches('>')
+        .to_string();
+    let first = &alert.shifts[0];
+    let thread = format!("<{}.{}@{}>", first.actor, first.topic, domain);
+    let mut b = Message::builder()
+        .from(from.parse::<Mailbox>()?)
+        .subject(subject.clone())
+        .date(date.into())
+        .message_id(Some(format!("<{key}@{domain}>")))
+        .in_reply_to(thread.clone())
+        .references(thread);
+    for t in to {
+        b = b.to(t.parse::<Mailbox>()?);
+    }
+    let msg = b.multipart(
+        MultiPart::alternative()
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(text.clone()),
+            )
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_HTML)
+                    .body(html.clone()),
+            ),
+    )?;
+    let mut raw = Vec::new();
+    for v in shift_headers(alert.shifts) {
+        raw.extend_from_slice(format!("X-Stancewatch-Shift: {v}\r\n").as_bytes());
+    }
+    raw.extend_from_slice(&msg.formatted());
+    Ok(Rendered {
+        key,
+        subject,
+        text,
+        html,
+        raw,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::Stance;
+    use crate::compare::ShiftKind;
+
+    fn shift(title_noise: &str) -> (Source, Vec<Shift>) {
+        let src = Source {
+            title: format!("Kremlin shifts{title_noise}"),
+            outlet: "Wire".into(),
+            link: Some("https://example.com/a".into()),
+            published: Some("2026-02-01".into()),
+        };
+        let s = Shift {
+            actor: "russia".into(),
+            topic: "foreign_force".into(),
+            from: Some(Stance::Opposes),
+            to: Stance::Conditional,
+            kind: ShiftKind::Shift,
+            speaker: "russia".into(),
+            confidence: 0.9,
+            sentence: "Moscow could accept <b>neutral</b> peacekeepers.".into(),
+            baseline_sentence: "Russia rejected peacekeepers.".into(),
+            diff: "[-Russia rejected-] {+Moscow could accept <b>neutral</b>+} peacekeepers.".into(),
+        };
+        (src, vec![s])
+    }
+
+    #[test]
+    fn headers_and_parts() {
+        let (src, shifts) = shift("");
+        let r = render(
+            &Alert {
+                source: &src,
+                shifts: &shifts,
+            },
+            "sw@localhost",
+            &["a@localhost".into()],
+            Utc::now(),
+        )
+        .unwrap();
+        let raw = String::from_utf8(r.raw).unwrap();
+        assert!(
+            raw.starts_with("X-Stancewatch-Shift: russia/foreign_force/opposes->conditional\r\n")
+        );
+        assert!(raw.contains("multipart/alternative"));
+        assert!(raw.contains(&format!("Message-ID: <{}@localhost>", r.key)));
+        assert_eq!(r.subject, "Russia · foreign force: opposes → conditional");
+        assert!(r.html.contains("&lt;b&gt;neutral&lt;/b&gt;"));
+        assert!(!r.html.contains("<b>neutral"));
+    }
+
+    #[test]
+    fn newlines_in_titles_add_no_header() {
+        let (src, shifts) = shift("\r\nBcc: victim@example.com");
+        let r = render(
+            &Alert {
+                source: &src,
+                shifts: &shifts,
+            },
+            "sw@localhost",
+            &["a@localhost".into()],
+            Utc::now(),
+        )
+        .unwrap();
+        let raw = String::from_utf8(r.raw).unwrap();
+        let head = raw.split("\r\n\r\n").next().unwrap();
+        assert!(
+            !head
+                .lines()
+                .any(|l| l.to_ascii_lowercase().starts_with("bcc:")),
+            "{head}"
+        );
+    }
+}

@@ -1,0 +1,590 @@
+//! One pass over all feeds, shared by `check` and `run`.
+//!
+//! fetch feeds (conditional GET, concurrently) → new entries → fetch pages
+//! and analyse them (concurrently, analysis on the blocking pool) → compare
+//! with the current ledger → record claims, ledger changes and owed alerts
+//! in one transaction per article → deliver what is owed. A failing feed or
+//! page is recorded and reported; the pass goes on.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use reqwest::Url;
+use tracing::{debug, info, warn};
+
+use crate::analyze::Analysis;
+use crate::article::Article;
+use crate::compare::{self, Shift};
+use crate::config::{Config, Delivery};
+use crate::engine::Engine;
+use crate::extract;
+use crate::feed::{self, Entry};
+use crate::fetch::{FetchError, Fetched, Fetcher};
+use crate::ledger::Ledger;
+use crate::notify::mailer::{Mailer, Outcome};
+use crate::notify::render::{self, Alert, Source};
+use crate::state::{ArticleRecord, State};
+
+/// How many times a page that fails to load is tried before the feed's own
+/// summary is analysed instead.
+const PAGE_ATTEMPTS: i64 = 3;
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Render alerts to files and record nothing.
+    pub dry_run: bool,
+    /// Poll only feeds whose next poll time has come (the daemon).
+    pub only_due: bool,
+}
+
+/// What a pass did, folded into one report.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub feeds: usize,
+    pub feeds_changed: usize,
+    pub feeds_not_modified: usize,
+    pub feeds_skipped: usize,
+    pub feed_errors: Vec<(String, String)>,
+    pub entries_new: usize,
+    pub entries_old: usize,
+    pub page_errors: Vec<(String, String)>,
+    pub articles: usize,
+    pub relevant: usize,
+    pub claims: usize,
+    pub shifts: Vec<(String, Shift)>,
+    pub alerts_sent: usize,
+    pub alerts_failed: Vec<String>,
+    pub alerts_owed: i64,
+    pub dry_run_files: Vec<String>,
+    pub elapsed: Duration,
+}
+
+impl Summary {
+    pub fn one_line(&self) -> String {
+        format!(
+            "{} feeds ({} changed, {} unchanged, {} failing), {} new entries, {} relevant, {} shifts, {} alerts sent, {} owed",
+            self.feeds,
+            self.feeds_changed,
+            self.feeds_not_modified,
+            self.feed_errors.len(),
+            self.entries_new,
+            self.relevant,
+            self.shifts.len(),
+            self.alerts_sent,
+            self.alerts_owed
+        )
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "pass finished in {:.1}s", self.elapsed.as_secs_f64())?;
+        writeln!(
+            f,
+            "feeds:    {} polled, {} changed, {} not modified, {} skipped (not due), {} failed",
+            self.feeds - self.feeds_skipped,
+            self.feeds_changed,
+            self.feeds_not_modified,
+            self.feeds_skipped,
+            self.feed_errors.len()
+        )?;
+        for (u, e) in &self.feed_errors {
+            writeln!(f, "  failed  {u}: {e}")?;
+        }
+        writeln!(
+            f,
+            "entries:  {} new, {} recorded without analysis (older than max_age)",
+            self.entries_new, self.entries_old
+        )?;
+        for (u, e) in &self.page_errors {
+            writeln!(f, "  page    {u}: {e}")?;
+        }
+        writeln!(
+            f,
+            "articles: {} analysed, {} relevant, {} claims",
+            self.articles, self.relevant, self.claims
+        )?;
+        writeln!(f, "shifts:   {}", self.shifts.len())?;
+        for (src, s) in &self.shifts {
+            let from = s.from.map(|x| x.as_str()).unwrap_or("none");
+            writeln!(
+                f,
+                "  {:<5} {}/{} {} -> {} [{:.2}] {}",
+                s.kind.as_str(),
+                s.actor,
+                s.topic,
+                from,
+                s.to,
+                s.confidence,
+                src
+            )?;
+            writeln!(f, "        {}", s.diff)?;
+        }
+        if !self.dry_run_files.is_empty() {
+            writeln!(
+                f,
+                "dry run: {} alert(s) rendered, nothing sent or recorded",
+                self.dry_run_files.len()
+            )?;
+            for p in &self.dry_run_files {
+                writeln!(f, "  {p}")?;
+            }
+        } else {
+            writeln!(
+                f,
+                "alerts:   {} sent, {} failed, {} owed",
+                self.alerts_sent,
+                self.alerts_failed.len(),
+                self.alerts_owed
+            )?;
+            for e in &self.alerts_failed {
+                writeln!(f, "  {e}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A page to analyse.
+struct Work {
+    feed_url: String,
+    feed_base: Url,
+    outlet: String,
+    entry: Entry,
+    attempts: i64,
+}
+
+struct Done {
+    work: Work,
+    result: Result<(Article, Analysis), String>,
+}
+
+fn backoff(failures: i64) -> chrono::Duration {
+    let secs = 60i64
+        .saturating_mul(1 << failures.clamp(0, 9))
+        .min(6 * 3600);
+    chrono::Duration::seconds(secs)
+}
+
+/// Runs one pass.
+pub async fn run_once(
+    cfg: &Config,
+    engine: Arc<Engine>,
+    state: &mut State,
+    opts: &Options,
+) -> Result<Summary> {
+    let started = std::time::Instant::now();
+    let now = Utc::now();
+    let mut summary = Summary {
+        feeds: cfg.feeds.len(),
+        ..Summary::default()
+    };
+    let hosts: Vec<String> = cfg
+        .feeds
+        .iter()
+        .filter_map(|f| f.url.host_str().map(str::to_string))
+        .collect();
+    let fetcher = Fetcher::new(&cfg.fetch, &hosts)?;
+    let mut ledger: Ledger = state.ledger()?;
+
+    // 1. feeds, concurrently
+    let mut due = Vec::new();
+    for f in &cfg.feeds {
+        let row = state.feed(f.url.as_str())?;
+        if opts.only_due {
+            if let Some(next) = row
+                .next_poll
+                .as_deref()
+                .and_then(|n| DateTime::parse_from_rfc3339(n).ok())
+            {
+                if next.with_timezone(&Utc) > now {
+                    summary.feeds_skipped += 1;
+                    continue;
+                }
+            }
+        }
+        due.push((f.clone(), row));
+    }
+    let results: Vec<_> = futures::stream::iter(due.into_iter().map(|(f, row)| {
+        let fetcher = fetcher.clone();
+        async move {
+            let validators = if opts.dry_run {
+                Default::default()
+            } else {
+                row.validators.clone()
+            };
+            let r = fetcher.fetch_feed(&f.url, &validators).await;
+            (f, row, r)
+        }
+    }))
+    .buffer_unordered(cfg.fetch.concurrency.max(1))
+    .collect()
+    .await;
+
+    let mut work: Vec<Work> = Vec::new();
+    for (f, row, r) in results {
+        let url = f.url.as_str().to_string();
+        let next_ok = now + chrono::Duration::from_std(cfg.interval).unwrap_or_default();
+        match r {
+            Ok(Fetched::NotModified) => {
+                summary.feeds_not_modified += 1;
+                if !opts.dry_run {
+                    state.feed_ok(&url, None, None, now, next_ok)?;
+                }
+            }
+            Ok(Fetched::Body {
+                bytes,
+                final_url,
+                validators,
+                ..
+            }) => match feed::parse(&bytes, &final_url) {
+                Ok(parsed) => {
+                    summary.feeds_changed += 1;
+                    let outlet = f
+                        .name
+                        .clone()
+                        .or(parsed.title.clone())
+                        .unwrap_or_else(|| f.url.host_str().unwrap_or("local").to_string());
+                    for e in parsed.entries {
+                        let seen = state.entry(&url, &e.id)?;
+                        let attempts = match &seen {
+                            Some(s)
+                                if s.content_hash == e.content_hash && s.status != "pending" =>
+                            {
+                                continue;
+                            }
+                            Some(s) if s.status == "pending" => s.attempts,
+                            _ => 0,
+                        };
+                        let too_old = !row.known
+                            && e.published.is_some_and(|p| {
+                                now.signed_duration_since(p)
+                                    > chrono::Duration::from_std(cfg.fetch.max_age)
+                                        .unwrap_or_default()
+                            });
+                        if too_old {
+                            summary.entries_old += 1;
+                            if !opts.dry_run {
+                                state.record(&skipped(&url, &e, "skipped_old"), now)?;
+                            }
+                            continue;
+                        }
+                        summary.entries_new += 1;
+                        work.push(Work {
+                            feed_url: url.clone(),
+                            feed_base: final_url.clone(),
+                            outlet: outlet.clone(),
+                            entry: e,
+                            attempts,
+                        });
+                    }
+                    if !opts.dry_run {
+                        state.feed_ok(
+                            &url,
+                            parsed.title.as_deref(),
+                            Some(&validators),
+                            now,
+                            next_ok,
+                        )?;
+                    }
+                }
+                Err(e) => feed_failed(state, &mut summary, &url, &row, &e, None, now, opts)?,
+            },
+            Err(e) => {
+                let retry = match &e {
+                    FetchError::Status { retry_after, .. } => *retry_after,
+                    _ => None,
+                };
+                feed_failed(
+                    state,
+                    &mut summary,
+                    &url,
+                    &row,
+                    &e.to_string(),
+                    retry,
+                    now,
+                    opts,
+                )?;
+            }
+        }
+    }
+
+    // 2. pages and analysis, concurrently; results are recorded one by one
+    let mut done_stream = futures::stream::iter(work.into_iter().map(|w| {
+        let fetcher = fetcher.clone();
+        let engine = engine.clone();
+        async move {
+            let result = load_and_analyze(&fetcher, engine, &w).await;
+            Done { work: w, result }
+        }
+    }))
+    .buffer_unordered(cfg.fetch.concurrency.max(1));
+
+    let email = cfg.email.clone();
+    let dry_dir = match email.as_ref().map(|e| &e.delivery) {
+        Some(Delivery::Maildir(d)) => d.clone(),
+        _ => cfg.state_path.with_extension("dry-run"),
+    };
+    let mut seen_keys: HashSet<String> = HashSet::new();
+    while let Some(done) = done_stream.next().await {
+        let Done { work: w, result } = done;
+        let link = w.entry.link.as_ref().map(|l| l.to_string());
+        match result {
+            Err(e) => {
+                summary.page_errors.push((
+                    link.clone().unwrap_or_else(|| w.entry.id.clone()),
+                    e.clone(),
+                ));
+                if !opts.dry_run {
+                    let mut rec = skipped(&w.feed_url, &w.entry, "pending");
+                    rec.error = Some(&e);
+                    state.record(&rec, now)?;
+                }
+            }
+            Ok((article, analysis)) => {
+                summary.articles += 1;
+                summary.claims += analysis.claims.len();
+                if analysis.relevant {
+                    summary.relevant += 1;
+                }
+                let shifts = compare::compare(&ledger, &analysis.claims, engine.min_confidence);
+                for s in &shifts {
+                    let mut cell = crate::ledger::Cell {
+                        actor: s.actor.clone(),
+                        topic: s.topic.clone(),
+                        stance: s.to,
+                        evidence: vec![],
+                        date: None,
+                    };
+                    cell.evidence.push(crate::ledger::Evidence {
+                        source: link.clone().unwrap_or_default(),
+                        sentence: s.sentence.clone(),
+                        confidence: s.confidence,
+                    });
+                    ledger.set(cell);
+                    summary.shifts.push((
+                        link.clone().unwrap_or_else(|| article.title.clone()),
+                        s.clone(),
+                    ));
+                }
+                let mut alert = None;
+                if let (Some(em), false) = (&email, shifts.is_empty()) {
+                    let source = Source {
+                        title: if article.title.is_empty() {
+                            w.entry.title.clone()
+                        } else {
+                            article.title.clone()
+                        },
+                        outlet: w.outlet.clone(),
+                        link: link.clone(),
+                        published: w
+                            .entry
+                            .published
+                            .map(|p| p.format("%Y-%m-%d %H:%M UTC").to_string()),
+                    };
+                    let r = render::render(
+                        &Alert {
+                            source: &source,
+                            shifts: &shifts,
+                        },
+                        &em.from,
+                        &em.to,
+                        now,
+                    )?;
+                    if opts.dry_run {
+                        if seen_keys.insert(r.key.clone()) {
+                            std::fs::create_dir_all(&dry_dir)?;
+                            let p = dry_dir.join(format!("{}.eml", r.key));
+                            std::fs::write(&p, &r.raw)?;
+                            summary.dry_run_files.push(p.display().to_string());
+                        }
+                    } else {
+                        alert = Some((r.key, r.subject, r.raw));
+                    }
+                }
+                if !opts.dry_run {
+                    state.record(
+                        &ArticleRecord {
+                            feed_url: &w.feed_url,
+                            entry_id: &w.entry.id,
+                            content_hash: &w.entry.content_hash,
+                            title: &w.entry.title,
+                            link: link.as_deref(),
+                            published: w.entry.published,
+                            status: "analysed",
+                            error: None,
+                            relevant: Some(analysis.relevant),
+                            claims: &analysis.claims,
+                            shifts: &shifts,
+                            alert,
+                        },
+                        now,
+                    )?;
+                }
+            }
+        }
+    }
+    drop(done_stream);
+
+    // 3. deliver what is owed
+    if !opts.dry_run {
+        if let Some(em) = &email {
+            deliver(state, em, &mut summary, now).await?;
+        }
+        summary.alerts_owed = state.outbox_counts()?.0;
+    }
+    summary.elapsed = started.elapsed();
+    info!(
+        feeds = summary.feeds,
+        failing = summary.feed_errors.len(),
+        entries = summary.entries_new,
+        shifts = summary.shifts.len(),
+        sent = summary.alerts_sent,
+        owed = summary.alerts_owed,
+        "pass finished"
+    );
+    Ok(summary)
+}
+
+fn skipped<'a>(feed_url: &'a str, e: &'a Entry, status: &'a str) -> ArticleRecord<'a> {
+    ArticleRecord {
+        feed_url,
+        entry_id: &e.id,
+        content_hash: &e.content_hash,
+        title: &e.title,
+        link: None,
+        published: e.published,
+        status,
+        error: None,
+        relevant: None,
+        claims: &[],
+        shifts: &[],
+        alert: None,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn feed_failed(
+    state: &State,
+    summary: &mut Summary,
+    url: &str,
+    row: &crate::state::FeedRow,
+    err: &str,
+    retry_after: Option<Duration>,
+    now: DateTime<Utc>,
+    opts: &Options,
+) -> Result<()> {
+    warn!(feed_url = url, error = err, "feed failed");
+    summary.feed_errors.push((url.to_string(), err.to_string()));
+    if !opts.dry_run {
+        let mut wait = backoff(row.failures);
+        if let Some(r) = retry_after.and_then(|r| chrono::Duration::from_std(r).ok()) {
+            wait = wait.max(r);
+        }
+        state.feed_failed(url, err, now, now + wait)?;
+    }
+    Ok(())
+}
+
+async fn load_and_analyze(
+    fetcher: &Fetcher,
+    engine: Arc<Engine>,
+    w: &Work,
+) -> Result<(Article, Analysis), String> {
+    let fallback = || {
+        let text = extract::extract(&w.entry.summary).text;
+        Article {
+            title: w.entry.title.clone(),
+            body: text,
+        }
+    };
+    let article = match &w.entry.link {
+        None => fallback(),
+        Some(link) => match fetcher.fetch_page(link, &w.feed_base).await {
+            Ok(Fetched::Body { bytes, .. }) => {
+                let title = w.entry.title.clone();
+                return tokio::task::spawn_blocking(move || {
+                    let html = String::from_utf8_lossy(&bytes);
+                    let mut a = Article::from_html(&html);
+                    if a.title.is_empty() {
+                        a.title = title;
+                    }
+                    let analysis = engine.analyze(&a);
+                    (a, analysis)
+                })
+                .await
+                .map_err(|e| e.to_string());
+            }
+            Ok(Fetched::NotModified) => fallback(),
+            Err(e) if w.attempts + 1 >= PAGE_ATTEMPTS => {
+                debug!(link = %link, error = %e, "page failed again; analysing the feed's summary");
+                fallback()
+            }
+            Err(e) => return Err(e.to_string()),
+        },
+    };
+    tokio::task::spawn_blocking(move || {
+        let analysis = engine.analyze(&article);
+        (article, analysis)
+    })
+    .await
+    .map_err(|e| e.to_string())
+}
+
+/// Sends owed alerts; transient failures wait with exponential backoff.
+pub async fn deliver(
+    state: &mut State,
+    email: &crate::config::Email,
+    summary: &mut Summary,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let owed = state.owed(now)?;
+    if owed.is_empty() {
+        return Ok(());
+    }
+    let mailer = match Mailer::new(email) {
+        Ok(m) => m,
+        Err(e) => {
+            summary
+                .alerts_failed
+                .push(format!("mail setup failed: {e:#}"));
+            return Ok(());
+        }
+    };
+    for row in owed {
+        match mailer.send(&row.alert_key, &row.message).await {
+            Outcome::Sent(resp) => {
+                info!(alert = %row.alert_key, subject = %row.subject, response = %resp, "alert sent");
+                state.mark_sent(row.id, now)?;
+                summary.alerts_sent += 1;
+            }
+            Outcome::Transient(e) => {
+                let next = now + backoff(row.attempts);
+                warn!(alert = %row.alert_key, error = %e, "alert not sent; will retry");
+                state.mark_attempt_failed(row.id, &e, false, next)?;
+                summary
+                    .alerts_failed
+                    .push(format!("{}: {e} (will retry)", row.subject));
+            }
+            Outcome::Permanent(e) => {
+                warn!(alert = %row.alert_key, error = %e, "alert refused");
+                state.mark_attempt_failed(row.id, &e, true, now)?;
+                summary
+                    .alerts_failed
+                    .push(format!("{}: refused: {e}", row.subject));
+            }
+            Outcome::Fatal(e) => {
+                warn!(alert = %row.alert_key, error = %e, "sending stopped for this pass");
+                state.mark_attempt_failed(row.id, &e, false, now)?;
+                summary.alerts_failed.push(format!("sending stopped: {e}"));
+                break;
+            }
+        }
+    }
+    Ok(())
+}

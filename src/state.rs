@@ -1,0 +1,457 @@
+//! SQLite state: feeds and their validators, entries seen, claims, the
+//! current ledger with its history, and the outbox of owed alerts.
+//!
+//! All SQL lives here. An article's claims, the ledger changes its shifts
+//! make and the alert they owe are written in one transaction; an alert is
+//! marked sent only after the mail server accepted it.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::analyze::{Claim, Stance};
+use crate::compare::Shift;
+use crate::fetch::Validators;
+use crate::ledger::{Cell, Evidence, Ledger};
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS feeds (
+    url TEXT PRIMARY KEY,
+    title TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    last_success TEXT,
+    last_error TEXT,
+    last_error_at TEXT,
+    failures INTEGER NOT NULL DEFAULT 0,
+    next_poll TEXT,
+    first_seen TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS entries (
+    feed_url TEXT NOT NULL,
+    entry_id TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    title TEXT NOT NULL,
+    link TEXT,
+    published TEXT,
+    status TEXT NOT NULL,          -- analysed | skipped_old | pending | failed
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    relevant INTEGER,
+    seen_at TEXT NOT NULL,
+    PRIMARY KEY (feed_url, entry_id)
+);
+CREATE TABLE IF NOT EXISTS claims (
+    id INTEGER PRIMARY KEY,
+    feed_url TEXT NOT NULL,
+    entry_id TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    stance TEXT NOT NULL,
+    speaker TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    sentence TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS claims_cell ON claims (actor, topic);
+CREATE TABLE IF NOT EXISTS ledger (
+    actor TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    stance TEXT NOT NULL,
+    sentence TEXT NOT NULL,
+    source TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (actor, topic)
+);
+CREATE TABLE IF NOT EXISTS ledger_history (
+    id INTEGER PRIMARY KEY,
+    actor TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    from_stance TEXT,
+    to_stance TEXT NOT NULL,
+    sentence TEXT NOT NULL,
+    source TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY,
+    alert_key TEXT NOT NULL UNIQUE,
+    subject TEXT NOT NULL,
+    message BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    status TEXT NOT NULL,          -- owed | sent | failed
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt TEXT,
+    last_error TEXT,
+    sent_at TEXT
+);
+"#;
+
+/// A feed's stored health and validators.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeedRow {
+    pub url: String,
+    pub title: Option<String>,
+    pub validators: Validators,
+    pub last_success: Option<String>,
+    pub last_error: Option<String>,
+    pub failures: i64,
+    pub next_poll: Option<String>,
+    pub known: bool,
+}
+
+/// What the state knows of an entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryRow {
+    pub content_hash: String,
+    pub status: String,
+    pub attempts: i64,
+}
+
+/// An alert owed to the mail server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub alert_key: String,
+    pub subject: String,
+    pub message: Vec<u8>,
+    pub attempts: i64,
+}
+
+/// An entry's outcome, written in one transaction.
+pub struct ArticleRecord<'a> {
+    pub feed_url: &'a str,
+    pub entry_id: &'a str,
+    pub content_hash: &'a str,
+    pub title: &'a str,
+    pub link: Option<&'a str>,
+    pub published: Option<DateTime<Utc>>,
+    pub status: &'a str,
+    pub error: Option<&'a str>,
+    pub relevant: Option<bool>,
+    pub claims: &'a [Claim],
+    pub shifts: &'a [Shift],
+    /// (alert key, subject, raw message)
+    pub alert: Option<(String, String, Vec<u8>)>,
+}
+
+pub struct State {
+    conn: Connection,
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+impl State {
+    /// Opens (creating if missing) the database file.
+    pub fn open(path: &Path) -> Result<State> {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).with_context(|| {
+                    format!("{}: cannot create the state folder", dir.display())
+                })?;
+            }
+        }
+        let conn = Connection::open(path)
+            .with_context(|| format!("{}: cannot open the state database", path.display()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.execute_batch(SCHEMA)
+            .with_context(|| format!("{}: cannot create the schema", path.display()))?;
+        Ok(State { conn })
+    }
+
+    /// Makes the stored ledger the baseline when the baseline changed (or
+    /// on first use); later accepted shifts are kept while it is unchanged.
+    pub fn init_ledger(
+        &mut self,
+        baseline: &Ledger,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let old: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'baseline'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if old.as_deref() == Some(fingerprint) {
+            return Ok(false);
+        }
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM ledger", [])?;
+        for c in baseline.cells() {
+            let ev = c.evidence.first();
+            tx.execute(
+                "INSERT INTO ledger (actor, topic, stance, sentence, source, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    c.actor,
+                    c.topic,
+                    c.stance.as_str(),
+                    ev.map(|e| e.sentence.as_str()).unwrap_or(""),
+                    ev.map(|e| e.source.as_str()).unwrap_or("baseline"),
+                    ts(now)
+                ],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('baseline', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![fingerprint],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// The current ledger: the baseline plus the shifts accepted since.
+    pub fn ledger(&self) -> Result<Ledger> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT actor, topic, stance, sentence, source FROM ledger")?;
+        let mut l = Ledger::default();
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        for row in rows {
+            let (actor, topic, stance, sentence, source) = row?;
+            let Some(stance) = Stance::parse(&stance) else {
+                continue;
+            };
+            l.set(Cell {
+                actor,
+                topic,
+                stance,
+                evidence: vec![Evidence {
+                    source,
+                    sentence,
+                    confidence: 1.0,
+                }],
+                date: None,
+            });
+        }
+        Ok(l)
+    }
+
+    pub fn feed(&self, url: &str) -> Result<FeedRow> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT title, etag, last_modified, last_success, last_error, failures, next_poll FROM feeds WHERE url = ?1",
+                params![url],
+                |r| {
+                    Ok(FeedRow {
+                        url: url.to_string(),
+                        title: r.get(0)?,
+                        validators: Validators {
+                            etag: r.get(1)?,
+                            last_modified: r.get(2)?,
+                        },
+                        last_success: r.get(3)?,
+                        last_error: r.get(4)?,
+                        failures: r.get(5)?,
+                        next_poll: r.get(6)?,
+                        known: true,
+                    })
+                },
+            )
+            .optional()?;
+        Ok(row.unwrap_or(FeedRow {
+            url: url.to_string(),
+            ..FeedRow::default()
+        }))
+    }
+
+    pub fn feed_ok(
+        &self,
+        url: &str,
+        title: Option<&str>,
+        v: Option<&Validators>,
+        now: DateTime<Utc>,
+        next: DateTime<Utc>,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO feeds (url, title, etag, last_modified, last_success, failures, next_poll, first_seen)
+             VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?5)
+             ON CONFLICT(url) DO UPDATE SET
+               title = COALESCE(excluded.title, feeds.title),
+               etag = CASE WHEN ?7 THEN excluded.etag ELSE feeds.etag END,
+               last_modified = CASE WHEN ?7 THEN excluded.last_modified ELSE feeds.last_modified END,
+               last_success = excluded.last_success, failures = 0, next_poll = excluded.next_poll",
+            params![
+                url,
+                title,
+                v.and_then(|v| v.etag.clone()),
+                v.and_then(|v| v.last_modified.clone()),
+                ts(now),
+                ts(next),
+                v.is_some()
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn feed_failed(
+        &self,
+        url: &str,
+        error: &str,
+        now: DateTime<Utc>,
+        next: DateTime<Utc>,
+    ) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO feeds (url, last_error, last_error_at, failures, next_poll, first_seen)
+             VALUES (?1, ?2, ?3, 1, ?4, ?3)
+             ON CONFLICT(url) DO UPDATE SET last_error = excluded.last_error, last_error_at = excluded.last_error_at,
+               failures = feeds.failures + 1, next_poll = excluded.next_poll",
+            params![url, error, ts(now), ts(next)],
+        )?;
+        Ok(self.conn.query_row(
+            "SELECT failures FROM feeds WHERE url = ?1",
+            params![url],
+            |r| r.get(0),
+        )?)
+    }
+
+    pub fn feeds(&self) -> Result<Vec<FeedRow>> {
+        let mut stmt = self.conn.prepare("SELECT url FROM feeds ORDER BY url")?;
+        let urls: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        urls.iter().map(|u| self.feed(u)).collect()
+    }
+
+    pub fn entry(&self, feed_url: &str, entry_id: &str) -> Result<Option<EntryRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT content_hash, status, attempts FROM entries WHERE feed_url = ?1 AND entry_id = ?2",
+                params![feed_url, entry_id],
+                |r| {
+                    Ok(EntryRow {
+                        content_hash: r.get(0)?,
+                        status: r.get(1)?,
+                        attempts: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Records an entry's outcome: claims, ledger changes and the owed alert
+    /// in one transaction.
+    pub fn record(&mut self, rec: &ArticleRecord<'_>, now: DateTime<Utc>) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let now_s = ts(now);
+        tx.execute(
+            "INSERT INTO entries (feed_url, entry_id, content_hash, title, link, published, status, attempts, error, relevant, seen_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10)
+             ON CONFLICT(feed_url, entry_id) DO UPDATE SET content_hash = excluded.content_hash, title = excluded.title,
+               link = excluded.link, status = excluded.status, attempts = entries.attempts + 1, error = excluded.error,
+               relevant = excluded.relevant, seen_at = excluded.seen_at",
+            params![
+                rec.feed_url,
+                rec.entry_id,
+                rec.content_hash,
+                rec.title,
+                rec.link,
+                rec.published.map(ts),
+                rec.status,
+                rec.error,
+                rec.relevant,
+                now_s
+            ],
+        )?;
+        for c in rec.claims {
+            tx.execute(
+                "INSERT INTO claims (feed_url, entry_id, actor, topic, stance, speaker, confidence, sentence, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![rec.feed_url, rec.entry_id, c.actor, c.topic, c.stance.as_str(), c.speaker, c.confidence, c.sentence, now_s],
+            )?;
+        }
+        let source = rec.link.unwrap_or(rec.entry_id);
+        for s in rec.shifts {
+            tx.execute(
+                "INSERT INTO ledger (actor, topic, stance, sentence, source, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(actor, topic) DO UPDATE SET stance = excluded.stance, sentence = excluded.sentence,
+                   source = excluded.source, updated_at = excluded.updated_at",
+                params![s.actor, s.topic, s.to.as_str(), s.sentence, source, now_s],
+            )?;
+            tx.execute(
+                "INSERT INTO ledger_history (actor, topic, from_stance, to_stance, sentence, source, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![s.actor, s.topic, s.from.map(|f| f.as_str()), s.to.as_str(), s.sentence, source, now_s],
+            )?;
+        }
+        if let Some((key, subject, message)) = &rec.alert {
+            tx.execute(
+                "INSERT INTO outbox (alert_key, subject, message, created_at, status) VALUES (?1, ?2, ?3, ?4, 'owed')
+                 ON CONFLICT(alert_key) DO NOTHING",
+                params![key, subject, message, now_s],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Alerts owed and due now.
+    pub fn owed(&self, now: DateTime<Utc>) -> Result<Vec<OutboxRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, alert_key, subject, message, attempts FROM outbox
+             WHERE status = 'owed' AND (next_attempt IS NULL OR next_attempt <= ?1) ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![ts(now)], |r| {
+            Ok(OutboxRow {
+                id: r.get(0)?,
+                alert_key: r.get(1)?,
+                subject: r.get(2)?,
+                message: r.get(3)?,
+                attempts: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn mark_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+            params![id, ts(now)],
+        )?;
+        Ok(())
+    }
+
+    /// A failed attempt: `permanent` keeps it as failed, else it is retried at `next`.
+    pub fn mark_attempt_failed(
+        &self,
+        id: i64,
+        error: &str,
+        permanent: bool,
+        next: DateTime<Utc>,
+    ) -> Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET status = CASE WHEN ?3 THEN 'failed' ELSE 'owed' END, attempts = attempts + 1,
+               last_error = ?2, next_attempt = ?4 WHERE id = ?1",
+            params![id, error, permanent, ts(next)],
+        )?;
+        Ok(())
+    }
+
+    /// (owed, sent, failed) alert counts.
+    pub fn outbox_counts(&self) -> Result<(i64, i64, i64)> {
+        let count = |s: &str| -> Result<i64> {
+            Ok(self.conn.query_row(
+                "SELECT COUNT(*) FROM outbox WHERE status = ?1",
+                params![s],
+                |r| r.get(0),
+            )?)
+        };
+        Ok((count("owed")?, count("sent")?, count("failed")?))
+    }
+}
