@@ -296,8 +296,7 @@ impl Config {
             // toml's message carries a source excerpt; keep its last line (the problem)
             let problem = inner
                 .lines()
-                .filter(|l| !l.trim().is_empty())
-                .next_back()
+                .rfind(|l| !l.trim().is_empty())
                 .unwrap_or("")
                 .trim()
                 .to_string();

@@ -573,3 +573,22 @@ mod tests {
         assert!(err.contains("my.toml") && err.contains("colour"), "{err}");
     }
 }
+
+#[cfg(test)]
+mod readme_example {
+    use super::*;
+
+    /// The worked example in README.md is a valid profile.
+    #[test]
+    fn readme_profile_example_parses() {
+        let readme = include_str!("../README.md");
+        let start = readme
+            .find("name = \"arctic-shipping\"")
+            .expect("example present");
+        let block_start = readme[..start].rfind("```toml\n").expect("fenced") + "```toml\n".len();
+        let block_end = block_start + readme[block_start..].find("```").expect("closed");
+        let p = Profile::parse(&readme[block_start..block_end], "README.md").unwrap();
+        assert_eq!(p.actors[0].id, "norway");
+        assert_eq!(p.topics[0].id, "transit_fees");
+    }
+}

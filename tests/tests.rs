@@ -1,1 +1,8 @@
+//! The integration tests: one binary, real servers on 127.0.0.1, a real
+//! SQLite file in a temporary folder, and the real `stancewatch` binary.
 
+mod support;
+
+mod cli;
+mod end_to_end;
+mod engine;

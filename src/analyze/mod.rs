@@ -447,13 +447,9 @@ fn find_mentions(profile: &Profile, toks: &[Token], ctx: &Context) -> Vec<Mentio
             end = te;
         } else if kind == MentionKind::Adjective {
             // "a Ukrainian negotiator", "Russian officials": speaks for the actor
-            let mut k = end;
             // one modifier between: "senior", "top", "chief"
             let mut found = None;
-            for _ in 0..3 {
-                if k >= toks.len() {
-                    break;
-                }
+            for k in end..(end + 3).min(toks.len()) {
                 if let Some(r) = profile.speaker_nouns.longest_at(toks, k) {
                     found = Some(r.end);
                     break;
@@ -461,7 +457,6 @@ fn find_mentions(profile: &Profile, toks: &[Token], ctx: &Context) -> Vec<Mentio
                 if !toks[k].is_word() {
                     break;
                 }
-                k += 1;
             }
             match found {
                 Some(e) => end = e,

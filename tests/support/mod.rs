@@ -1,0 +1,316 @@
+//! Real servers on 127.0.0.1 for the integration tests: a small HTTP/1.1
+//! server with per-path routes (ETag-aware), and an SMTP server
+//! (mailin-embedded) that keeps every message it accepts.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+/// One canned response.
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+    pub etag: Option<String>,
+    pub extra_headers: Vec<(String, String)>,
+}
+
+impl Route {
+    pub fn ok(content_type: &str, body: impl Into<Vec<u8>>) -> Route {
+        Route {
+            status: 200,
+            content_type: content_type.into(),
+            body: body.into(),
+            etag: None,
+            extra_headers: vec![],
+        }
+    }
+    pub fn with_etag(mut self, etag: &str) -> Route {
+        self.etag = Some(etag.into());
+        self
+    }
+    pub fn status(status: u16) -> Route {
+        Route {
+            status,
+            content_type: "text/plain".into(),
+            body: b"error".to_vec(),
+            etag: None,
+            extra_headers: vec![],
+        }
+    }
+}
+
+/// A request as the server saw it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub path: String,
+    pub headers: HashMap<String, String>,
+    pub status: u16,
+}
+
+#[derive(Clone)]
+pub struct HttpServer {
+    pub port: u16,
+    routes: Arc<Mutex<HashMap<String, Route>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl HttpServer {
+    pub fn start() -> HttpServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let port = listener.local_addr().unwrap().port();
+        let server = HttpServer {
+            port,
+            routes: Arc::new(Mutex::new(HashMap::new())),
+            seen: Arc::new(Mutex::new(Vec::new())),
+        };
+        let s = server.clone();
+        thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let s = s.clone();
+                thread::spawn(move || s.handle(stream));
+            }
+        });
+        server
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{}", self.port, path)
+    }
+
+    pub fn route(&self, path: &str, r: Route) {
+        self.routes.lock().unwrap().insert(path.to_string(), r);
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    pub fn hits(&self, path: &str) -> Vec<Seen> {
+        self.seen().into_iter().filter(|s| s.path == path).collect()
+    }
+
+    fn handle(&self, stream: TcpStream) {
+        stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let mut headers = HashMap::new();
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                    return;
+                }
+                let h = h.trim_end();
+                if h.is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = h.split_once(':') {
+                    headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+                }
+            }
+            if let Some(n) = headers
+                .get("content-length")
+                .and_then(|n| n.parse::<usize>().ok())
+            {
+                let mut body = vec![0; n];
+                let _ = reader.read_exact(&mut body);
+            }
+            let route = self
+                .routes
+                .lock()
+                .unwrap()
+                .get(&path)
+                .cloned()
+                .unwrap_or(Route::status(404));
+            let not_modified =
+                route.etag.is_some() && headers.get("if-none-match") == route.etag.as_ref();
+            let status = if not_modified { 304 } else { route.status };
+            self.seen.lock().unwrap().push(Seen {
+                path: path.clone(),
+                headers: headers.clone(),
+                status,
+            });
+            let mut out = stream.try_clone().unwrap();
+            let mut head = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: {}\r\n",
+                route.content_type
+            );
+            if let Some(e) = &route.etag {
+                head.push_str(&format!("ETag: {e}\r\n"));
+            }
+            for (k, v) in &route.extra_headers {
+                head.push_str(&format!("{k}: {v}\r\n"));
+            }
+            let body: &[u8] = if not_modified { b"" } else { &route.body };
+            head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+            if out.write_all(head.as_bytes()).is_err() || out.write_all(body).is_err() {
+                return;
+            }
+            let _ = out.flush();
+        }
+    }
+}
+
+/// How the SMTP server answers the end of a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpMode {
+    Accept,
+    Temporary,
+    Permanent,
+}
+
+#[derive(Clone)]
+struct Handler {
+    mails: Arc<Mutex<Vec<String>>>,
+    mode: Arc<Mutex<SmtpMode>>,
+    cur: Vec<u8>,
+}
+
+impl mailin_embedded::Handler for Handler {
+    fn data_start(
+        &mut self,
+        _d: &str,
+        _f: &str,
+        _is8bit: bool,
+        _to: &[String],
+    ) -> mailin_embedded::Response {
+        self.cur.clear();
+        mailin_embedded::response::OK
+    }
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.cur.extend_from_slice(buf);
+        Ok(())
+    }
+    fn data_end(&mut self) -> mailin_embedded::Response {
+        match *self.mode.lock().unwrap() {
+            SmtpMode::Accept => {
+                self.mails
+                    .lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&self.cur).into_owned());
+                mailin_embedded::response::OK
+            }
+            SmtpMode::Temporary => {
+                mailin_embedded::Response::custom(451, "4.3.0 try again later".into())
+            }
+            SmtpMode::Permanent => {
+                mailin_embedded::Response::custom(554, "5.7.1 message refused".into())
+            }
+        }
+    }
+}
+
+pub struct SmtpServer {
+    pub port: u16,
+    mails: Arc<Mutex<Vec<String>>>,
+    mode: Arc<Mutex<SmtpMode>>,
+}
+
+impl SmtpServer {
+    pub fn start() -> SmtpServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        Self::start_on(listener)
+    }
+
+    pub fn start_on(listener: TcpListener) -> SmtpServer {
+        let port = listener.local_addr().unwrap().port();
+        let mails = Arc::new(Mutex::new(Vec::new()));
+        let mode = Arc::new(Mutex::new(SmtpMode::Accept));
+        let h = Handler {
+            mails: mails.clone(),
+            mode: mode.clone(),
+            cur: vec![],
+        };
+        thread::spawn(move || {
+            let mut server = mailin_embedded::Server::new(h);
+            server
+                .with_name("localhost")
+                .with_num_threads(2)
+                .with_tcp_listener(listener);
+            let _ = server.serve();
+        });
+        SmtpServer { port, mails, mode }
+    }
+
+    pub fn mails(&self) -> Vec<String> {
+        self.mails.lock().unwrap().clone()
+    }
+
+    pub fn set_mode(&self, m: SmtpMode) {
+        *self.mode.lock().unwrap() = m;
+    }
+}
+
+/// A port that nothing listens on (bound, then released).
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_stancewatch"))
+}
+
+pub fn run(args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .env("STANCEWATCH_LOG", "warn")
+        .env_remove("NOTIFY_SOCKET")
+        .output()
+        .expect("run stancewatch")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The repository's own files.
+pub fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// An RSS feed with the given (guid, title, link) items.
+pub fn rss(items: &[(&str, &str, &str)]) -> String {
+    let mut s = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>Loopback Wire</title><link>http://127.0.0.1/</link><description>test</description>",
+    );
+    for (guid, title, link) in items {
+        s.push_str(&format!("<item><title>{title}</title><link>{link}</link><guid isPermaLink=\"false\">{guid}</guid></item>"));
+    }
+    s.push_str("</channel></rss>");
+    s
+}
+
+/// Writes a config file for a loopback run and returns its path.
+pub fn write_config(dir: &Path, feeds: &[String], smtp_port: u16, extra: &str) -> PathBuf {
+    let mut c = format!(
+        "[state]\npath = \"{}\"\n\n[poll]\ninterval = \"15m\"\n\n",
+        dir.join("state.db").display()
+    );
+    for f in feeds {
+        c.push_str(&format!("[[feeds]]\nurl = \"{f}\"\n\n"));
+    }
+    c.push_str(&format!(
+        "[email]\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {smtp_port}\ntls = \"none\"\nfrom = \"stancewatch@localhost\"\nto = [\"analyst@localhost\"]\ntimeout = \"5s\"\n\n{extra}"
+    ));
+    let p = dir.join("stancewatch.toml");
+    std::fs::write(&p, c).unwrap();
+    p
+}
