@@ -160,6 +160,7 @@ pub fn compare_text(source: &str, title: &str, analysis: &Analysis, shifts: &[Sh
             "   claim  {}/{} {}{} [{:.2}]\n",
             c.actor, c.topic, c.stance, spk, c.confidence
         ));
+        out.push_str(&format!("          {}\n", c.sentence));
     }
     for s in shifts {
         let from = s.from.map(|f| f.as_str()).unwrap_or("none");

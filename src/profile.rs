@@ -103,6 +103,8 @@ pub struct RawCues {
     #[serde(default)]
     pub hypothetical: Vec<String>,
     #[serde(default)]
+    pub open_questions: Vec<String>,
+    #[serde(default)]
     pub nominal_cues: Vec<String>,
 }
 
@@ -123,6 +125,12 @@ pub struct RawRoles {
     pub person: Vec<String>,
     #[serde(default)]
     pub speaker_nouns: Vec<String>,
+    /// "the proposal", "the plan": refer to whoever's proposal was named last
+    #[serde(default)]
+    pub documents: Vec<String>,
+    /// "the country": refers to the state named last
+    #[serde(default)]
+    pub places: Vec<String>,
 }
 
 /// Pins the date of a seed whose text carries none.
@@ -352,6 +360,8 @@ pub enum Marker {
     Reporting,
     NonActor,
     Hypothetical,
+    /// "whether", "when asked about": no claim in the rest of the clause.
+    OpenQuestion,
 }
 
 /// A compiled profile.
@@ -373,6 +383,8 @@ pub struct Profile {
     pub opinion: Lexicon<()>,
     pub person_roles: Lexicon<()>,
     pub speaker_nouns: Lexicon<()>,
+    pub doc_nouns: Lexicon<()>,
+    pub place_nouns: Lexicon<()>,
     pub seed_dates: HashMap<String, NaiveDate>,
 }
 
@@ -495,6 +507,7 @@ impl Profile {
         marker_lex.add_all(&c.reporting, Marker::Reporting);
         marker_lex.add_all(&c.non_actors, Marker::NonActor);
         marker_lex.add_all(&c.hypothetical, Marker::Hypothetical);
+        marker_lex.add_all(&c.open_questions, Marker::OpenQuestion);
         let lex = |v: &[String]| {
             let mut l = Lexicon::default();
             l.add_all(v, ());
@@ -524,6 +537,8 @@ impl Profile {
             opinion: lex(&raw.relevance.opinion),
             person_roles: lex(&raw.roles.person),
             speaker_nouns: lex(&raw.roles.speaker_nouns),
+            doc_nouns: lex(&raw.roles.documents),
+            place_nouns: lex(&raw.roles.places),
             seed_dates,
         })
     }

@@ -283,6 +283,16 @@ pub fn find_date(line: &str) -> Option<NaiveDate> {
 struct Context {
     last_person: Option<usize>,
     last_actor: Option<usize>,
+    /// Whose proposal, plan or draft was named last ("Trump's proposal").
+    last_doc_owner: Option<usize>,
+}
+
+/// A document noun at `i`, after at most two modifiers ("original proposal",
+/// "20-point plan"): returns the token after it.
+fn doc_noun_at(profile: &Profile, toks: &[Token], i: usize) -> Option<usize> {
+    (i..(i + 4).min(toks.len()))
+        .take_while(|k| toks[*k].is_word() || toks[*k].norm == "-")
+        .find_map(|k| profile.doc_nouns.longest_at(toks, k).map(|h| h.end))
 }
 
 /// How a mention of an actor works in its sentence.
@@ -303,6 +313,8 @@ struct Mention {
     role: Role,
     /// Resolved from a pronoun or a role noun.
     pronoun: bool,
+    /// "the proposal": stands for its owner's document.
+    doc: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -331,7 +343,7 @@ fn sentence_claims(
     toks: &[Token],
     ctx: &mut Context,
 ) -> Vec<Claim> {
-    let mentions = find_mentions(profile, toks, ctx);
+    let mentions = find_mentions(profile, sentence, toks, ctx);
     // update the carried context from this sentence, whatever it yields
     let mut next_ctx = ctx.clone();
     for m in &mentions {
@@ -340,6 +352,15 @@ fn sentence_claims(
         }
         if m.kind == MentionKind::Person && next_ctx.last_person.is_none_or(|_| true) {
             next_ctx.last_person = Some(m.actor);
+        }
+    }
+    for m in &mentions {
+        if m.role == Role::Holder
+            && !m.pronoun
+            && toks.get(m.end).is_some_and(|t| t.norm == "'s")
+            && doc_noun_at(profile, toks, m.end + 1).is_some()
+        {
+            next_ctx.last_doc_owner = Some(m.actor);
         }
     }
     // the sentence's first named holder is what "it" and "the president" point at next
@@ -357,7 +378,7 @@ fn sentence_claims(
     claims
 }
 
-fn find_mentions(profile: &Profile, toks: &[Token], ctx: &Context) -> Vec<Mention> {
+fn find_mentions(profile: &Profile, sentence: &str, toks: &[Token], ctx: &Context) -> Vec<Mention> {
     let own = profile
         .topics
         .iter()
@@ -381,7 +402,7 @@ fn find_mentions(profile: &Profile, toks: &[Token], ctx: &Context) -> Vec<Mentio
             let starts_clause = i == 0
                 || is_punct(&toks[i - 1])
                 || matches!(toks[i - 1].norm.as_str(), "said" | "that" | "and" | "but");
-            if matches!(w, "he" | "she") && starts_clause {
+            if matches!(w, "he" | "she") && !preceded_by_preposition(toks, i) {
                 let actor = out
                     .iter()
                     .rev()
@@ -397,6 +418,7 @@ fn find_mentions(profile: &Profile, toks: &[Token], ctx: &Context) -> Vec<Mentio
                         kind: MentionKind::Person,
                         role: Role::Holder,
                         pronoun: true,
+                        doc: false,
                     });
                 }
             } else if w == "it" && starts_clause {
@@ -414,8 +436,65 @@ fn find_mentions(profile: &Profile, toks: &[Token], ctx: &Context) -> Vec<Mentio
                         kind: MentionKind::Alias,
                         role: Role::Holder,
                         pronoun: true,
+                        doc: false,
                     });
                 }
+            } else if matches!(w, "the" | "this" | "that")
+                && profile.place_nouns.longest_at(toks, i + 1).is_none()
+                && {
+                    // "the war-torn country": up to three words, then a place noun
+                    (i + 1..(i + 5).min(toks.len())).any(|k| {
+                        profile.place_nouns.longest_at(toks, k).is_some_and(|_| {
+                            (i + 1..k).all(|j| toks[j].is_word() || toks[j].norm == "-")
+                        })
+                    })
+                }
+            {
+                let k = (i + 1..(i + 5).min(toks.len()))
+                    .find(|k| profile.place_nouns.longest_at(toks, *k).is_some())
+                    .unwrap_or(i + 1);
+                let end = profile
+                    .place_nouns
+                    .longest_at(toks, k)
+                    .map(|h| h.end)
+                    .unwrap_or(k + 1);
+                let actor = out
+                    .iter()
+                    .rev()
+                    .find(|m| m.role == Role::Holder && m.kind == MentionKind::Alias)
+                    .map(|m| m.actor)
+                    .or(ctx.last_actor);
+                if let Some(a) = actor {
+                    out.push(Mention {
+                        actor: a,
+                        start: i,
+                        end,
+                        kind: MentionKind::Alias,
+                        role: Role::Holder,
+                        pronoun: true,
+                        doc: false,
+                    });
+                    i = end;
+                    continue;
+                }
+            } else if matches!(w, "the" | "this")
+                && doc_noun_at(profile, toks, i + 1).is_some()
+                && ctx.last_doc_owner.is_some()
+            {
+                // "the proposal": whoever's proposal was named last
+                let end = doc_noun_at(profile, toks, i + 1).unwrap_or(i + 2);
+                let a = ctx.last_doc_owner.unwrap_or_default();
+                out.push(Mention {
+                    actor: a,
+                    start: i,
+                    end,
+                    kind: MentionKind::Alias,
+                    role: Role::Holder,
+                    pronoun: true,
+                    doc: true,
+                });
+                i = end;
+                continue;
             } else if w == "the" && starts_clause {
                 if let Some(r) = profile.person_roles.longest_at(toks, i + 1) {
                     // "the president said", not "the president of France"
@@ -429,6 +508,7 @@ fn find_mentions(profile: &Profile, toks: &[Token], ctx: &Context) -> Vec<Mentio
                             kind: MentionKind::Person,
                             role: Role::Holder,
                             pronoun: true,
+                            doc: false,
                         });
                         i = r.end;
                         continue;
@@ -469,11 +549,8 @@ fn find_mentions(profile: &Profile, toks: &[Token], ctx: &Context) -> Vec<Mentio
                 let gap = h.start.saturating_sub(last.end);
                 let between_ok = (last.end..h.start).all(|k| {
                     profile.speaker_nouns.longest_at(toks, k).is_some()
-                        || toks[k]
-                            .norm
-                            .chars()
-                            .next()
-                            .is_some_and(|c| c.is_alphabetic())
+                        || profile.person_roles.longest_at(toks, k).is_some()
+                        || sentence[toks[k].start..].starts_with(char::is_uppercase)
                 });
                 if last.actor == actor
                     && last.role == role
@@ -497,6 +574,7 @@ fn find_mentions(profile: &Profile, toks: &[Token], ctx: &Context) -> Vec<Mentio
                 kind,
                 role,
                 pronoun: false,
+                doc: false,
             });
         }
         i = end.max(h.end);
@@ -600,11 +678,7 @@ fn clauses(
     markers: &[Hit<Marker>],
 ) -> Vec<(usize, usize)> {
     let mut cuts = Vec::new();
-    let mention_at = |k: usize| {
-        mentions
-            .iter()
-            .any(|m| m.start == k && m.role == Role::Holder)
-    };
+    let _ = mentions;
     let condition_at = |k: usize| {
         markers
             .iter()
@@ -627,10 +701,6 @@ fn clauses(
             "and" => {
                 let next = i + 1;
                 prev == ","
-                    && (mention_at(next)
-                        || toks
-                            .get(next)
-                            .is_some_and(|t| t.norm == "the" && mention_at(next + 1)))
                     || toks
                         .get(next)
                         .is_some_and(|t| matches!(t.norm.as_str(), "that" | "said" | "added"))
@@ -710,13 +780,20 @@ fn sentence_claims_inner(
     if historic || profile.off_topic.any(toks) {
         return Vec::new();
     }
+    // counterfactual: "would have placed", not "would have to"
+    let counterfactual = toks.windows(3).any(|w| {
+        matches!(w[0].norm.as_str(), "would" | "could" | "might")
+            && w[1].norm == "have"
+            && w[2].norm != "to"
+    });
+    if counterfactual {
+        return Vec::new();
+    }
     let markers = profile.marker_lex.find_all(toks);
     if markers.iter().any(|m| matches!(m.value, Marker::NonActor)) {
         return Vec::new();
     }
-    let hyp_all = markers
-        .iter()
-        .any(|m| m.value == Marker::Hypothetical && !toks[m.start].norm.starts_with("whether"));
+    let hyp_all = markers.iter().any(|m| m.value == Marker::Hypothetical);
     if hyp_all {
         return Vec::new();
     }
@@ -746,6 +823,7 @@ fn sentence_claims_inner(
             kind: h.value,
         })
         .collect();
+    let cues = chain_cues(toks, cues);
     let clause_list = clauses(profile, sentence, toks, mentions, &markers);
     // condition spans: from the marker to the next comma or clause end
     let mut cond_spans: Vec<(usize, usize)> = Vec::new();
@@ -762,20 +840,76 @@ fn sentence_claims_inner(
         cond_spans.push((m.start, e));
     }
     let in_cond = |k: usize| cond_spans.iter().any(|(a, b)| *a <= k && k < *b);
+    if tracing::enabled!(tracing::Level::TRACE) {
+        let w = |a: usize, b: usize| {
+            toks[a..b]
+                .iter()
+                .map(|t| t.norm.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        tracing::trace!(
+            sentence,
+            mentions = ?mentions.iter().map(|m| format!("{}:{}{}", w(m.start, m.end), profile.actor_id(m.actor), if m.pronoun { "*" } else { "" })).collect::<Vec<_>>(),
+            topics = ?topics.iter().map(|t| format!("{}:{}", w(t.start, t.end), profile.topic_id(t.topic))).collect::<Vec<_>>(),
+            cues = ?cues.iter().map(|c| format!("{}:{:?}", w(c.start, c.end), c.kind)).collect::<Vec<_>>(),
+            markers = ?markers.iter().map(|m| format!("{}:{:?}", w(m.start, m.end), m.value)).collect::<Vec<_>>(),
+            clauses = ?clause_list.iter().map(|(a, b)| w(*a, *b)).collect::<Vec<_>>(),
+            "sentence analysis"
+        );
+    }
     let speaker = find_speaker(toks, mentions, &markers);
 
     let mut out: Vec<Claim> = Vec::new();
     let mut carried_holder: Option<Vec<usize>> = None;
-    for &(cs, ce) in &clause_list {
+    for (ci, &(cs, ce)) in clause_list.iter().enumerate() {
         let mut clause_holder: Option<Vec<usize>> = None;
+        // "… cede the entire Donetsk region — a non-starter for the country":
+        // an evaluation after a dash speaks of the clause before it
+        if ci > 0
+            && toks[cs - 1].norm == "-"
+            && !topics.iter().any(|t| cs <= t.start && t.start < ce)
+        {
+            let (ps, pe) = clause_list[ci - 1];
+            let target = topics
+                .iter()
+                .filter(|t| ps <= t.start && t.start < pe && !in_cond(t.start))
+                .last();
+            let cue = cues.iter().find(|c| cs <= c.start && c.end <= ce);
+            if let (Some(t), Some(c)) = (target, cue) {
+                let by = toks
+                    .get(c.end)
+                    .is_some_and(|t| matches!(t.norm.as_str(), "for" | "to"));
+                let holder = mentions.iter().find(|m| {
+                    m.role == Role::Holder && by && m.start > c.end && m.start <= c.end + 2
+                });
+                if let (Some(h), Some(st)) = (
+                    holder,
+                    stance_of(profile, toks, &markers, cs, c.start, c.kind),
+                ) {
+                    push_claim(
+                        &mut out,
+                        Claim {
+                            actor: profile.actor_id(h.actor).to_string(),
+                            topic: profile.topic_id(t.topic).to_string(),
+                            stance: st,
+                            speaker: profile.actor_id(speaker.unwrap_or(h.actor)).to_string(),
+                            confidence: 0.75,
+                            sentence: sentence.to_string(),
+                        },
+                    );
+                }
+            }
+        }
         for t in topics.iter().filter(|t| cs <= t.start && t.start < ce) {
             if in_cond(t.start) {
                 continue;
             }
-            // "whether …" opens a hypothetical for the rest of the clause
-            if markers.iter().any(|m| {
-                toks[m.start].norm.starts_with("whether") && cs <= m.start && m.start < t.start
-            }) {
+            // "whether …", "when asked about …" open a question for the rest of the clause
+            if markers
+                .iter()
+                .any(|m| m.value == Marker::OpenQuestion && cs <= m.start && m.start < t.start)
+            {
                 continue;
             }
             // the governing cue: nearest before the topic, else nearest after
@@ -840,7 +974,7 @@ fn sentence_claims_inner(
                         (vec![o], HolderBy::Owner)
                     } else if let Some(s) = speaker {
                         (vec![s], HolderBy::Speaker)
-                    } else if let Some(m) = modifier_holder(mentions, &topics, cs, ce) {
+                    } else if let Some(m) = modifier_holder(toks, mentions, &topics, cs, ce) {
                         (vec![m], HolderBy::Modifier)
                     } else {
                         continue;
@@ -861,6 +995,48 @@ fn sentence_claims_inner(
                 confidence -= 0.05;
             }
             clause_holder = Some(holders.clone());
+            // "Ukraine felt threatened by the proposal, which called for X":
+            // the subject's view of the document is its view of X
+            if let Some(d) = mentions
+                .iter()
+                .filter(|m| {
+                    m.doc
+                        && cs <= m.start
+                        && m.end <= cstart
+                        && toks[m.end..cstart]
+                            .iter()
+                            .any(|t| matches!(t.norm.as_str(), "which" | "that"))
+                })
+                .last()
+            {
+                let outer = cues
+                    .iter()
+                    .filter(|c| cs <= c.start && c.end <= d.start)
+                    .max_by_key(|c| c.start);
+                if let Some(c1) = outer {
+                    let st1 = stance_of(profile, toks, &markers, cs, c1.start, c1.kind);
+                    let h1 = choose_holder(
+                        profile, toks, mentions, &markers, &topics, cs, ce, c1.start, c1.end,
+                    );
+                    if let (Some(st1), Some(h1), Stance::Supports | Stance::Conditional) =
+                        (st1, h1, stance)
+                    {
+                        for a in h1.into_iter().filter(|a| *a != d.actor) {
+                            push_claim(
+                                &mut out,
+                                Claim {
+                                    actor: profile.actor_id(a).to_string(),
+                                    topic: profile.topic_id(t.topic).to_string(),
+                                    stance: st1,
+                                    speaker: profile.actor_id(speaker.unwrap_or(a)).to_string(),
+                                    confidence: ((confidence - 0.1) * 100.0).round() / 100.0,
+                                    sentence: sentence.to_string(),
+                                },
+                            );
+                        }
+                    }
+                }
+            }
             for &h in &holders {
                 let mut topic = t.topic;
                 let own = &profile.topics[topic];
@@ -901,6 +1077,33 @@ fn sentence_claims_inner(
         }
     }
     contributor_rule(profile, &mut out);
+    out
+}
+
+/// "refused to consider", "ready to accept", "open to accepting": a cue
+/// right before another governs it.
+fn chain_cues(toks: &[Token], cues: Vec<Cue>) -> Vec<Cue> {
+    let mut out: Vec<Cue> = Vec::with_capacity(cues.len());
+    for c in cues {
+        if let Some(prev) = out.last_mut() {
+            let joined =
+                c.start == prev.end || (c.start == prev.end + 1 && toks[prev.end].norm == "to");
+            if joined {
+                prev.kind = match prev.kind {
+                    CueKind::Supports => c.kind,
+                    CueKind::Conditional => CueKind::Conditional,
+                    CueKind::Opposes | CueKind::OpposesHedged => match c.kind {
+                        CueKind::Supports | CueKind::Conditional => CueKind::Opposes,
+                        CueKind::OpposesHedged => CueKind::Conditional,
+                        CueKind::Opposes => CueKind::Supports,
+                    },
+                };
+                prev.end = c.end;
+                continue;
+            }
+        }
+        out.push(c);
+    }
     out
 }
 
@@ -1102,8 +1305,7 @@ fn choose_holder(
             && !modifies_topic(m)
             && !reports_before(toks, markers, m, cue_start)
             && !(toks.get(m.end).is_some_and(|t| t.norm == "'s")
-                && profile.speaker_nouns.longest_at(toks, m.end + 1).is_none()
-                && profile.nominal_cues.longest_at(toks, m.end + 1).is_none())
+                && !possessive_of_act(profile, toks, m.end + 1))
     };
     if let Some(m) = holders.iter().filter(eligible).max_by_key(|m| m.end) {
         return Some(coordinated(toks, &holders, m));
@@ -1119,8 +1321,21 @@ fn choose_holder(
     None
 }
 
+/// "Kyiv's refusal", "Trump's original proposal", "Ukraine's defence
+/// ministry": a possessive that names a holder's act or voice.
+fn possessive_of_act(profile: &Profile, toks: &[Token], i: usize) -> bool {
+    (i..(i + 3).min(toks.len()))
+        .take_while(|k| toks[*k].is_word() || toks[*k].norm == "-")
+        .any(|k| {
+            profile.speaker_nouns.longest_at(toks, k).is_some()
+                || profile.nominal_cues.longest_at(toks, k).is_some()
+                || profile.doc_nouns.longest_at(toks, k).is_some()
+        })
+}
+
 /// A modifier mention in the clause as a last resort: "the US backstop was in place".
 fn modifier_holder(
+    toks: &[Token],
     mentions: &[Mention],
     topics: &[TopicHit],
     cs: usize,
@@ -1128,7 +1343,12 @@ fn modifier_holder(
 ) -> Option<usize> {
     mentions
         .iter()
-        .filter(|m| m.role == Role::Holder && cs <= m.start && m.start < ce)
+        .filter(|m| {
+            m.role == Role::Holder
+                && cs <= m.start
+                && m.start < ce
+                && !preceded_by_preposition(toks, m.start)
+        })
         .find(|m| {
             topics
                 .iter()
