@@ -105,6 +105,12 @@ pub struct RawCues {
     #[serde(default)]
     pub open_questions: Vec<String>,
     #[serde(default)]
+    pub subordinate: Vec<String>,
+    #[serde(default)]
+    pub denied_reports: Vec<String>,
+    #[serde(default)]
+    pub denial_verbs: Vec<String>,
+    #[serde(default)]
     pub nominal_cues: Vec<String>,
 }
 
@@ -362,6 +368,8 @@ pub enum Marker {
     Hypothetical,
     /// "whether", "when asked about": no claim in the rest of the clause.
     OpenQuestion,
+    /// "before …", "until …": the clause gives a time, not a position.
+    Subordinate,
 }
 
 /// A compiled profile.
@@ -384,6 +392,8 @@ pub struct Profile {
     pub person_roles: Lexicon<()>,
     pub speaker_nouns: Lexicon<()>,
     pub doc_nouns: Lexicon<()>,
+    pub denied_reports: Lexicon<()>,
+    pub denial_verbs: Lexicon<()>,
     pub place_nouns: Lexicon<()>,
     pub seed_dates: HashMap<String, NaiveDate>,
 }
@@ -508,6 +518,7 @@ impl Profile {
         marker_lex.add_all(&c.non_actors, Marker::NonActor);
         marker_lex.add_all(&c.hypothetical, Marker::Hypothetical);
         marker_lex.add_all(&c.open_questions, Marker::OpenQuestion);
+        marker_lex.add_all(&c.subordinate, Marker::Subordinate);
         let lex = |v: &[String]| {
             let mut l = Lexicon::default();
             l.add_all(v, ());
@@ -538,6 +549,8 @@ impl Profile {
             person_roles: lex(&raw.roles.person),
             speaker_nouns: lex(&raw.roles.speaker_nouns),
             doc_nouns: lex(&raw.roles.documents),
+            denied_reports: lex(&c.denied_reports),
+            denial_verbs: lex(&c.denial_verbs),
             place_nouns: lex(&raw.roles.places),
             seed_dates,
         })

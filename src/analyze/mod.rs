@@ -285,6 +285,8 @@ struct Context {
     last_actor: Option<usize>,
     /// Whose proposal, plan or draft was named last ("Trump's proposal").
     last_doc_owner: Option<usize>,
+    /// The sentence before was history.
+    prev_historic: bool,
 }
 
 /// A document noun at `i`, after at most two modifiers ("original proposal",
@@ -363,17 +365,43 @@ fn sentence_claims(
             next_ctx.last_doc_owner = Some(m.actor);
         }
     }
-    // the sentence's first named holder is what "it" and "the president" point at next
-    if let Some(m) = mentions
+    // the sentence's subject, when it is an actor, is what "it" points at next
+    let subject = mentions
         .iter()
         .find(|m| m.role == Role::Holder && !m.pronoun)
-    {
-        next_ctx.last_actor = Some(m.actor);
-        if m.kind == MentionKind::Person {
-            next_ctx.last_person = Some(m.actor);
-        }
+        .filter(|m| m.start <= 3 || (m.start > 0 && toks[m.start - 1].norm == ","));
+    next_ctx.last_actor = subject.map(|m| m.actor);
+    if let Some(m) = subject.filter(|m| m.kind == MentionKind::Person) {
+        next_ctx.last_person = Some(m.actor);
     }
-    let claims = sentence_claims_inner(profile, sentence, toks, &mentions);
+    // history: a year before the profile's, or "that spring" after a historic sentence
+    let since_year = profile.since.year();
+    let old_year = toks.iter().any(|t| {
+        t.norm.len() == 4
+            && t.norm.chars().all(|c| c.is_ascii_digit())
+            && t.norm
+                .parse::<i32>()
+                .is_ok_and(|y| (1900..since_year).contains(&y))
+    });
+    let back_reference = toks.windows(2).any(|w| {
+        matches!(
+            (w[0].norm.as_str(), w[1].norm.as_str()),
+            (
+                "that",
+                "spring" | "summer" | "autumn" | "winter" | "year" | "month" | "week"
+            ) | ("at", "the")
+                | ("the", "following")
+                | ("years", "later")
+                | ("months", "later")
+        )
+    });
+    let historic = old_year || (ctx.prev_historic && back_reference);
+    next_ctx.prev_historic = historic;
+    let claims = if historic {
+        Vec::new()
+    } else {
+        sentence_claims_inner(profile, sentence, toks, &mentions)
+    };
     *ctx = next_ctx;
     claims
 }
@@ -768,16 +796,7 @@ fn sentence_claims_inner(
     ) {
         return Vec::new();
     }
-    // history: a year before the profile's
-    let since_year = profile.since.year();
-    let historic = toks.iter().any(|t| {
-        t.norm.len() == 4
-            && t.norm.chars().all(|c| c.is_ascii_digit())
-            && t.norm
-                .parse::<i32>()
-                .is_ok_and(|y| (1900..since_year).contains(&y))
-    });
-    if historic || profile.off_topic.any(toks) {
+    if profile.off_topic.any(toks) {
         return Vec::new();
     }
     // counterfactual: "would have placed", not "would have to"
@@ -789,7 +808,22 @@ fn sentence_claims_inner(
     if counterfactual {
         return Vec::new();
     }
-    let markers = profile.marker_lex.find_all(toks);
+    let mut markers = profile.marker_lex.find_all(toks);
+    // "rejected a newspaper report that …": a denial verb aimed at a report
+    for v in profile.denial_verbs.find_all(toks) {
+        let target = (v.end..(v.end + 4).min(toks.len()))
+            .take_while(|k| toks[*k].is_word())
+            .find_map(|k| profile.denied_reports.longest_at(toks, k));
+        if let Some(r) = target {
+            markers.retain(|m| m.end <= v.start || m.start >= r.end);
+            markers.push(Hit {
+                start: v.start,
+                end: r.end,
+                value: Marker::Denial,
+            });
+        }
+    }
+    markers.sort_by_key(|m| m.start);
     if markers.iter().any(|m| matches!(m.value, Marker::NonActor)) {
         return Vec::new();
     }
@@ -833,8 +867,24 @@ fn sentence_claims_inner(
             .copied()
             .find(|(a, b)| *a <= m.start && m.start < *b)
             .unwrap_or((0, toks.len()));
+        // to the clause end, but not over a trailing ", Merz said on Tuesday"
+        let mut e = ce;
+        for k in m.end..ce {
+            if toks[k].norm == ","
+                && markers.iter().any(|r| {
+                    r.value == Marker::Reporting && r.start > k && r.start < ce && r.start <= k + 8
+                })
+            {
+                e = k;
+                break;
+            }
+        }
+        cond_spans.push((m.start, e));
+    }
+    // "before any guarantees are signed": a time clause, to the next comma
+    for m in markers.iter().filter(|m| m.value == Marker::Subordinate) {
         let mut e = m.end;
-        while e < ce && toks[e].norm != "," {
+        while e < toks.len() && !matches!(toks[e].norm.as_str(), "," | ";") {
             e += 1;
         }
         cond_spans.push((m.start, e));
@@ -952,8 +1002,10 @@ fn sentence_claims_inner(
                 .any(|m| m.value == Marker::Denial && m.end <= cstart)
             {
                 stance = match stance {
-                    Stance::Supports | Stance::Conditional => Stance::Opposes,
+                    Stance::Supports => Stance::Opposes,
                     Stance::Opposes => Stance::Supports,
+                    // denying a condition says nothing clear
+                    Stance::Conditional => continue,
                 };
             }
             let mut confidence: f64 = 0.9;
@@ -1202,22 +1254,30 @@ fn stance_of(
 /// The mention that is followed by a reporting verb ("Sybiha said"), or that
 /// follows one ("said Sybiha", "according to Peskov").
 fn find_speaker(toks: &[Token], mentions: &[Mention], markers: &[Hit<Marker>]) -> Option<usize> {
+    let holders = || mentions.iter().filter(|m| m.role == Role::Holder);
     for r in markers.iter().filter(|m| m.value == Marker::Reporting) {
-        // "X said": the nearest holder mention ending within 4 tokens before
-        if let Some(m) = mentions
-            .iter()
-            .filter(|m| m.role == Role::Holder && m.end <= r.start && r.start - m.end <= 4)
+        // "Sybiha said", "Sybiha on Monday said": a mention right before
+        if let Some(m) = holders()
+            .filter(|m| m.end <= r.start && r.start - m.end <= 3)
             .max_by_key(|m| m.end)
         {
-            let clean = (m.end..r.start)
-                .all(|k| toks[k].is_word() || toks[k].norm == "'s" || toks[k].norm == ",");
-            if clean {
+            if (m.end..r.start).all(|k| toks[k].is_word()) {
                 return Some(m.actor);
             }
         }
-        if let Some(m) = mentions
-            .iter()
-            .filter(|m| m.role == Role::Holder && m.start >= r.end && m.start - r.end <= 3)
+        // "Meloni, who attended …, said": the mention before ", who"
+        if r.start > 0 && toks[r.start - 1].norm == "," {
+            if let Some(w) = (0..r.start).rev().find(|k| toks[*k].norm == "who") {
+                if w >= 2 && toks[w - 1].norm == "," {
+                    if let Some(m) = holders().find(|m| m.end == w - 1) {
+                        return Some(m.actor);
+                    }
+                }
+            }
+        }
+        // "said Sybiha", "according to Peskov"
+        if let Some(m) = holders()
+            .filter(|m| m.start >= r.end && m.start - r.end <= 3)
             .min_by_key(|m| m.start)
         {
             return Some(m.actor);
@@ -1301,7 +1361,7 @@ fn choose_holder(
     let eligible = |m: &&&Mention| {
         cs <= m.start
             && m.end <= cue_start
-            && !preceded_by_preposition(toks, m.start)
+            && (!preceded_by_preposition(toks, m.start) || infinitive_agent(toks, m))
             && !modifies_topic(m)
             && !reports_before(toks, markers, m, cue_start)
             && !(toks.get(m.end).is_some_and(|t| t.norm == "'s")
@@ -1319,6 +1379,24 @@ fn choose_holder(
         }
     }
     None
+}
+
+/// "provides for the United States, with its allies, to give …": the
+/// mention after "for" is the agent of the infinitive.
+fn infinitive_agent(toks: &[Token], m: &Mention) -> bool {
+    if m.start == 0 || toks[m.start - 1].norm != "for" {
+        return false;
+    }
+    let mut k = m.end;
+    if toks.get(k).is_some_and(|t| t.norm == ",") {
+        // skip one parenthetical ", together with …,"
+        k += 1;
+        while k < toks.len() && toks[k].norm != "," {
+            k += 1;
+        }
+        k += 1;
+    }
+    toks.get(k).is_some_and(|t| t.norm == "to") && toks.get(k + 1).is_some_and(|t| t.is_word())
 }
 
 /// "Kyiv's refusal", "Trump's original proposal", "Ukraine's defence
