@@ -77,6 +77,8 @@ pub struct RawTopic {
     pub exclude_actors: Vec<String>,
     #[serde(default)]
     pub troop_nouns: Vec<String>,
+    #[serde(default)]
+    pub not_terms: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -334,6 +336,8 @@ pub struct Topic {
     pub exclude_actors: Vec<usize>,
     /// Troop nouns: "<adjective> troops" names the adjective's own troops.
     pub troop_nouns: Lexicon<()>,
+    /// Phrases that look like the question and are not.
+    pub not_terms: Lexicon<()>,
 }
 
 /// How a topic phrase names its question.
@@ -494,12 +498,15 @@ impl Profile {
             }
             let mut troop_nouns = Lexicon::default();
             troop_nouns.add_all(&t.troop_nouns, ());
+            let mut not_terms = Lexicon::default();
+            not_terms.add_all(&t.not_terms, ());
             topics.push(Topic {
                 id: t.id.clone(),
                 name: t.name.clone(),
                 pairs,
                 exclude_actors: exclude,
                 troop_nouns,
+                not_terms,
             });
         }
         let c = &raw.cues;

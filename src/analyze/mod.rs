@@ -84,6 +84,7 @@ pub fn analyze_seed(profile: &Profile, text: &str) -> Analysis {
 }
 
 fn analyze_inner(profile: &Profile, title: &str, body: &str, seed: bool) -> Analysis {
+    tracing::trace!(title, seed, "article");
     let mut header_lines = Vec::new();
     let mut sentences: Vec<String> = Vec::new();
     let mut seen_body = false;
@@ -413,13 +414,10 @@ fn find_mentions(profile: &Profile, sentence: &str, toks: &[Token], ctx: &Contex
         .position(|t| !t.troop_nouns.is_empty());
     let is_troop_noun = |i: usize| -> Option<usize> {
         let t = &profile.topics[own?];
-        // allow one word between: "American ground forces", "Italian soldiers"
-        for k in i..(i + 2).min(toks.len()) {
-            if let Some(h) = t.troop_nouns.longest_at(toks, k) {
-                return Some(h.end);
-            }
+        if i >= toks.len() {
+            return None;
         }
-        None
+        t.troop_nouns.longest_at(toks, i).map(|h| h.end)
     };
     let mut out: Vec<Mention> = Vec::new();
     let mut i = 0;
@@ -623,6 +621,16 @@ fn find_topics(profile: &Profile, toks: &[Token], mentions: &[Mention]) -> Vec<T
             owner: None,
         })
         .collect();
+    // "EU membership" is not NATO membership
+    for (ti, t) in profile.topics.iter().enumerate() {
+        if t.not_terms.is_empty() {
+            continue;
+        }
+        let blocked = t.not_terms.find_all(toks);
+        hits.retain(|h| {
+            h.topic != ti || !blocked.iter().any(|b| b.start <= h.start && h.end <= b.end)
+        });
+    }
     for (ti, t) in profile.topics.iter().enumerate() {
         for p in &t.pairs {
             let a = p.a.find_all(toks);
@@ -1363,6 +1371,7 @@ fn choose_holder(
             && m.end <= cue_start
             && (!preceded_by_preposition(toks, m.start) || infinitive_agent(toks, m))
             && !modifies_topic(m)
+            && !topics.iter().any(|t| t.end == m.start)
             && !reports_before(toks, markers, m, cue_start)
             && !(toks.get(m.end).is_some_and(|t| t.norm == "'s")
                 && !possessive_of_act(profile, toks, m.end + 1))
@@ -1384,7 +1393,11 @@ fn choose_holder(
 /// "provides for the United States, with its allies, to give …": the
 /// mention after "for" is the agent of the infinitive.
 fn infinitive_agent(toks: &[Token], m: &Mention) -> bool {
-    if m.start == 0 || toks[m.start - 1].norm != "for" {
+    let mut b = m.start;
+    while b > 0 && matches!(toks[b - 1].norm.as_str(), "the" | "a" | "an") {
+        b -= 1;
+    }
+    if b == 0 || toks[b - 1].norm != "for" {
         return false;
     }
     let mut k = m.end;
