@@ -113,6 +113,8 @@ pub struct RawCues {
     #[serde(default)]
     pub denial_verbs: Vec<String>,
     #[serde(default)]
+    pub triggers: Vec<String>,
+    #[serde(default)]
     pub nominal_cues: Vec<String>,
 }
 
@@ -398,6 +400,7 @@ pub struct Profile {
     pub doc_nouns: Lexicon<()>,
     pub denied_reports: Lexicon<()>,
     pub denial_verbs: Lexicon<()>,
+    pub triggers: Lexicon<()>,
     pub place_nouns: Lexicon<()>,
     pub seed_dates: HashMap<String, NaiveDate>,
 }
@@ -558,6 +561,7 @@ impl Profile {
             doc_nouns: lex(&raw.roles.documents),
             denied_reports: lex(&c.denied_reports),
             denial_verbs: lex(&c.denial_verbs),
+            triggers: lex(&c.triggers),
             place_nouns: lex(&raw.roles.places),
             seed_dates,
         })

@@ -1000,6 +1000,7 @@ fn sentence_claims_inner(
                     && cs <= m.start
                     && m.start < ce
                     && !(t.start <= m.start && m.start < t.end)
+                    && !is_trigger(profile, toks, m)
             });
             if conditioned {
                 stance = Stance::Conditional;
@@ -1055,6 +1056,49 @@ fn sentence_claims_inner(
                 confidence -= 0.05;
             }
             clause_holder = Some(holders.clone());
+            // "Putin agreed that the United States could offer Ukraine protection":
+            // agreeing to what another offers is a position on it too
+            if how == HolderBy::Named && matches!(stance, Stance::Supports | Stance::Conditional) {
+                let first_holder = mentions
+                    .iter()
+                    .filter(|m| {
+                        m.role == Role::Holder
+                            && holders.contains(&m.actor)
+                            && cs <= m.start
+                            && m.end <= cstart
+                    })
+                    .map(|m| m.start)
+                    .max();
+                if let Some(hs) = first_holder {
+                    let outer = cues
+                        .iter()
+                        .filter(|c| cs <= c.start && c.end < hs && c.kind == CueKind::Supports)
+                        .filter(|c| toks[c.end..hs].iter().any(|t| t.norm == "that"))
+                        .filter(|c| !cues.iter().any(|o| o.start > c.end && o.end <= hs))
+                        .max_by_key(|c| c.start);
+                    if let Some(c1) = outer {
+                        let st1 = stance_of(profile, toks, &markers, cs, c1.start, c1.kind);
+                        let h1 = choose_holder(
+                            profile, toks, mentions, &markers, &topics, cs, ce, c1.start, c1.end,
+                        );
+                        if let (Some(st1), Some(h1)) = (st1, h1) {
+                            for a in h1.into_iter().filter(|a| !holders.contains(a)) {
+                                push_claim(
+                                    &mut out,
+                                    Claim {
+                                        actor: profile.actor_id(a).to_string(),
+                                        topic: profile.topic_id(t.topic).to_string(),
+                                        stance: st1,
+                                        speaker: profile.actor_id(speaker.unwrap_or(a)).to_string(),
+                                        confidence: ((confidence - 0.05) * 100.0).round() / 100.0,
+                                        sentence: sentence.to_string(),
+                                    },
+                                );
+                            }
+                        }
+                    }
+                }
+            }
             // "Ukraine felt threatened by the proposal, which called for X":
             // the subject's view of the document is its view of X
             if let Some(d) = mentions
@@ -1138,6 +1182,14 @@ fn sentence_claims_inner(
     }
     contributor_rule(profile, &mut out);
     out
+}
+
+/// "… would respond militarily if Russia attacked again": the "if" names
+/// what sets a guarantee off, not a condition on the position.
+fn is_trigger(profile: &Profile, toks: &[Token], m: &Hit<Marker>) -> bool {
+    toks[m.start..m.end].iter().any(|t| t.norm == "if")
+        && (m.end..(m.end + 4).min(toks.len()))
+            .any(|k| profile.triggers.longest_at(toks, k).is_some())
 }
 
 /// "refused to consider", "ready to accept", "open to accepting": a cue
