@@ -58,6 +58,8 @@ pub struct RawPair {
     pub a: Vec<String>,
     pub b: Vec<String>,
     pub window: usize,
+    #[serde(default)]
+    pub action: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -328,6 +330,7 @@ pub struct Pair {
     pub a: Lexicon<()>,
     pub b: Lexicon<()>,
     pub window: usize,
+    pub action: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -497,6 +500,7 @@ impl Profile {
                     a,
                     b,
                     window: p.window,
+                    action: p.action,
                 });
             }
             let mut troop_nouns = Lexicon::default();

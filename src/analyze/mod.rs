@@ -659,7 +659,11 @@ fn find_topics(profile: &Profile, toks: &[Token], mentions: &[Mention]) -> Vec<T
                         topic: ti,
                         start: s,
                         end: e,
-                        kind: TermKind::Strong,
+                        kind: if p.action {
+                            TermKind::Action
+                        } else {
+                            TermKind::Strong
+                        },
                         owner: None,
                     });
                 }
@@ -994,6 +998,24 @@ fn sentence_claims_inner(
             let Some(mut stance) = stance_of(profile, toks, &markers, cs, cstart, kind) else {
                 continue;
             };
+            // "insisted that Ukraine must never join NATO": a negation inside
+            // the complement, right before the topic ("not only" is none)
+            if cue.is_some() {
+                let negated = markers.iter().any(|m| {
+                    m.value == Marker::Negator
+                        && cend <= m.start
+                        && m.end <= t.start
+                        && t.start - m.end <= 3
+                        && toks.get(m.end).is_none_or(|n| n.norm != "only")
+                        && (m.end..t.start).all(|k| toks[k].is_word())
+                });
+                if negated {
+                    stance = match stance {
+                        Stance::Supports | Stance::Conditional => Stance::Opposes,
+                        Stance::Opposes => Stance::Supports,
+                    };
+                }
+            }
             // a stated condition anywhere in the clause
             let conditioned = markers.iter().any(|m| {
                 m.value == Marker::Condition
@@ -1027,6 +1049,18 @@ fn sentence_claims_inner(
             let (holders, how) = match choose_holder(
                 profile, toks, mentions, &markers, &topics, cs, ce, cstart, cend,
             ) {
+                // "Kiev must pull its forces back, Peskov said": a demand of the speaker
+                Some(h)
+                    if speaker.is_some_and(|sp| !h.contains(&sp))
+                        && toks[cs..cstart].iter().any(|t| t.norm == "must")
+                        && mentions.iter().any(|m| {
+                            h.contains(&m.actor)
+                                && m.end <= cstart
+                                && toks[m.end..cstart].iter().any(|t| t.norm == "must")
+                        }) =>
+                {
+                    (vec![speaker.unwrap_or_default()], HolderBy::Speaker)
+                }
                 Some(h) => (h, HolderBy::Named),
                 None => {
                     if let Some(h) = carried_holder.clone() {
