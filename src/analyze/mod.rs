@@ -129,11 +129,9 @@ fn analyze_inner(profile: &Profile, title: &str, body: &str, seed: bool) -> Anal
     for s in &sentences {
         let toks = tokenize(s);
         let off = profile.off_topic.any(&toks);
-        let strong = profile
-            .topic_lex
-            .find_all(&toks)
+        let strong = find_topics(profile, &toks, &[])
             .iter()
-            .any(|h| h.value.1 != TermKind::Weak);
+            .any(|h| h.kind != TermKind::Weak);
         if off {
             off_topic += 1;
         } else if strong && (profile.anchors.any(&toks) || title_anchor) {
