@@ -375,7 +375,15 @@ fn sentence_claims(
     }
     // history: a year before the profile's, or "that spring" after a historic sentence
     let since_year = profile.since.year();
-    let old_year = toks.iter().any(|t| {
+    // a trailing ", echoing the language of 2024" does not date the main clause
+    let main_end = (1..toks.len())
+        .find(|&k| {
+            toks[k - 1].norm == ","
+                && (toks[k].norm.ends_with("ing") && toks[k].norm.len() > 4
+                    || matches!(toks[k].norm.as_str(), "which" | "who"))
+        })
+        .unwrap_or(toks.len());
+    let old_year = toks[..main_end].iter().any(|t| {
         t.norm.len() == 4
             && t.norm.chars().all(|c| c.is_ascii_digit())
             && t.norm
@@ -664,6 +672,31 @@ fn find_topics(profile: &Profile, toks: &[Token], mentions: &[Mention]) -> Vec<T
                         },
                         owner: None,
                     });
+                }
+            }
+        }
+    }
+    // "the coalition's plan to send forces": the plan's owner sends them
+    if let Some(own) = profile
+        .topics
+        .iter()
+        .position(|t| !t.troop_nouns.is_empty())
+    {
+        for h in hits
+            .iter_mut()
+            .filter(|h| h.topic == own && h.kind == TermKind::Action && h.owner.is_none())
+        {
+            if h.start >= 3 && toks[h.start - 1].norm == "to" {
+                let noun = h.start - 2;
+                let is_plan = profile.doc_nouns.longest_at(toks, noun).is_some()
+                    || profile.nominal_cues.longest_at(toks, noun).is_some();
+                if is_plan && toks[noun - 1].norm == "'s" {
+                    if let Some(m) = mentions
+                        .iter()
+                        .find(|m| m.end == noun - 1 && m.role == Role::Holder)
+                    {
+                        h.owner = Some(m.actor);
+                    }
                 }
             }
         }
