@@ -158,6 +158,8 @@ pub struct RawSeedDate {
 enum WordPat {
     Exact(String),
     Prefix(String),
+    /// `#num`: any number ("600,000", "800").
+    Number,
 }
 
 /// A phrase of the profile, tokenised.
@@ -181,6 +183,15 @@ impl Phrase {
             let t = &toks[i];
             if i + 1 < toks.len() && toks[i + 1].norm == "*" && toks[i + 1].start == t.end {
                 words.push(WordPat::Prefix(t.norm.clone()));
+                i += 2;
+                continue;
+            }
+            if t.norm == "#"
+                && toks
+                    .get(i + 1)
+                    .is_some_and(|n| n.norm == "num" && n.start == t.end)
+            {
+                words.push(WordPat::Number);
                 i += 2;
                 continue;
             }
@@ -214,6 +225,7 @@ impl Phrase {
             match w {
                 WordPat::Exact(s) => t.norm == *s,
                 WordPat::Prefix(p) => t.norm.starts_with(p.as_str()),
+                WordPat::Number => t.norm.starts_with(|c: char| c.is_ascii_digit()),
             }
         })
     }
@@ -249,6 +261,7 @@ impl<T: Clone> Lexicon<T> {
         match &p.words[0] {
             WordPat::Exact(w) => self.by_first.entry(w.clone()).or_default().push((p, value)),
             WordPat::Prefix(w) => self.by_prefix.push((w.clone(), p, value)),
+            WordPat::Number => self.by_prefix.push((String::new(), p, value)),
         }
     }
 

@@ -453,7 +453,14 @@ fn find_mentions(profile: &Profile, sentence: &str, toks: &[Token], ctx: &Contex
                         doc: false,
                     });
                 }
-            } else if w == "it" && starts_clause {
+            } else if w == "it"
+                && (starts_clause
+                    || i > 0
+                        && matches!(
+                            toks[i - 1].norm.as_str(),
+                            "them" | "him" | "her" | "reporters" | "journalists" | "us"
+                        ))
+            {
                 let actor = out
                     .iter()
                     .rev()
@@ -634,7 +641,7 @@ fn find_topics(profile: &Profile, toks: &[Token], mentions: &[Mention]) -> Vec<T
         }
         let blocked = t.not_terms.find_all(toks);
         hits.retain(|h| {
-            h.topic != ti || !blocked.iter().any(|b| b.start <= h.start && h.end <= b.end)
+            h.topic != ti || !blocked.iter().any(|b| b.start < h.end && h.start < b.end)
         });
     }
     for (ti, t) in profile.topics.iter().enumerate() {
@@ -1098,10 +1105,10 @@ fn sentence_claims_inner(
                         (h, HolderBy::Carried)
                     } else if let Some(o) = t.owner {
                         (vec![o], HolderBy::Owner)
-                    } else if let Some(s) = speaker {
-                        (vec![s], HolderBy::Speaker)
                     } else if let Some(m) = modifier_holder(toks, mentions, &topics, cs, ce) {
                         (vec![m], HolderBy::Modifier)
+                    } else if let Some(s) = speaker {
+                        (vec![s], HolderBy::Speaker)
                     } else {
                         continue;
                     }
@@ -1263,13 +1270,24 @@ fn chain_cues(toks: &[Token], cues: Vec<Cue>) -> Vec<Cue> {
     let mut out: Vec<Cue> = Vec::with_capacity(cues.len());
     for c in cues {
         if let Some(prev) = out.last_mut() {
-            let joined =
-                c.start == prev.end || (c.start == prev.end + 1 && toks[prev.end].norm == "to");
+            // adjacent, or joined by "to", "ways to", "how to", "whether to"
+            let gap = &toks[prev.end..c.start.max(prev.end)];
+            let joined = c.start == prev.end
+                || (gap.len() <= 3
+                    && gap.iter().all(|t| t.is_word())
+                    && gap
+                        .iter()
+                        .any(|t| matches!(t.norm.as_str(), "to" | "how" | "whether")));
             if joined {
                 prev.kind = match prev.kind {
                     CueKind::Supports => c.kind,
                     CueKind::Conditional => CueKind::Conditional,
-                    CueKind::Opposes | CueKind::OpposesHedged => match c.kind {
+                    CueKind::OpposesHedged => match c.kind {
+                        CueKind::Supports | CueKind::Conditional => CueKind::OpposesHedged,
+                        CueKind::OpposesHedged => CueKind::Conditional,
+                        CueKind::Opposes => CueKind::Supports,
+                    },
+                    CueKind::Opposes => match c.kind {
                         CueKind::Supports | CueKind::Conditional => CueKind::Opposes,
                         CueKind::OpposesHedged => CueKind::Conditional,
                         CueKind::Opposes => CueKind::Supports,
@@ -1453,12 +1471,19 @@ fn choose_holder(
     let holders: Vec<&Mention> = mentions.iter().filter(|m| m.role == Role::Holder).collect();
     // a. passive agent: "… ruled out by Moscow"
     for m in &holders {
-        if m.start > cue_end && m.start <= cue_end + 8 && m.start < ce {
+        if m.start > cue_end && m.start <= cue_end + 10 && m.start < ce {
             let mut k = m.start;
-            while k > 0 && matches!(toks[k - 1].norm.as_str(), "the" | "a" | "an") {
+            // "by the Kremlin", "by all members of the Coalition"
+            while k > 0
+                && k > m.start.saturating_sub(5)
+                && matches!(
+                    toks[k - 1].norm.as_str(),
+                    "the" | "a" | "an" | "all" | "members" | "leaders" | "of" | "most" | "several"
+                )
+            {
                 k -= 1;
             }
-            if k > 0 && toks[k - 1].norm == "by" {
+            if k > cue_end && toks[k - 1].norm == "by" {
                 return Some(coordinated(toks, &holders, m));
             }
         }
@@ -1493,6 +1518,19 @@ fn choose_holder(
             && !(toks.get(m.end).is_some_and(|t| t.norm == "'s")
                 && !possessive_of_act(profile, toks, m.end + 1))
     };
+    // ", pledging to …": a participle after a comma speaks for the clause's subject
+    let participle = {
+        let mut k = cue_start;
+        while k > cs && matches!(toks[k - 1].norm.as_str(), "\"" | "'") {
+            k -= 1;
+        }
+        k > cs && toks[k - 1].norm == "," && toks[cue_start].norm.ends_with("ing")
+    };
+    if participle {
+        if let Some(m) = holders.iter().filter(eligible).min_by_key(|m| m.start) {
+            return Some(coordinated(toks, &holders, m));
+        }
+    }
     if let Some(m) = holders.iter().filter(eligible).max_by_key(|m| m.end) {
         return Some(coordinated(toks, &holders, m));
     }
