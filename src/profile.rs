@@ -73,6 +73,9 @@ pub struct RawTopic {
     pub weak: Vec<String>,
     #[serde(default)]
     pub actions: Vec<String>,
+    /// The holder does the opposite ("barred from NATO"): opposes unless a cue governs.
+    #[serde(default)]
+    pub neg_actions: Vec<String>,
     #[serde(default)]
     pub pairs: Vec<RawPair>,
     #[serde(default)]
@@ -116,6 +119,11 @@ pub struct RawCues {
     pub denial_verbs: Vec<String>,
     #[serde(default)]
     pub triggers: Vec<String>,
+    #[serde(default)]
+    pub past: Vec<String>,
+    /// Verbs that send troops: "sending Polish soldiers" is one act.
+    #[serde(default)]
+    pub deploy_verbs: Vec<String>,
     #[serde(default)]
     pub nominal_cues: Vec<String>,
 }
@@ -365,6 +373,8 @@ pub enum TermKind {
     Weak,
     /// The holder does it ("send troops"): supports unless another cue governs.
     Action,
+    /// The holder keeps it from happening ("barred from NATO").
+    NegAction,
 }
 
 /// The base reading of a stance cue.
@@ -417,6 +427,8 @@ pub struct Profile {
     pub denied_reports: Lexicon<()>,
     pub denial_verbs: Lexicon<()>,
     pub triggers: Lexicon<()>,
+    pub deploy_verbs: Lexicon<()>,
+    pub past: Lexicon<()>,
     pub place_nouns: Lexicon<()>,
     pub seed_dates: HashMap<String, NaiveDate>,
 }
@@ -492,6 +504,7 @@ impl Profile {
             topic_lex.add_all(&t.terms, (i, TermKind::Strong));
             topic_lex.add_all(&t.weak, (i, TermKind::Weak));
             topic_lex.add_all(&t.actions, (i, TermKind::Action));
+            topic_lex.add_all(&t.neg_actions, (i, TermKind::NegAction));
             let mut exclude = Vec::new();
             for x in &t.exclude_actors {
                 exclude.push(actor_index(x).ok_or_else(|| {
@@ -579,6 +592,8 @@ impl Profile {
             denied_reports: lex(&c.denied_reports),
             denial_verbs: lex(&c.denial_verbs),
             triggers: lex(&c.triggers),
+            deploy_verbs: lex(&c.deploy_verbs),
+            past: lex(&c.past),
             place_nouns: lex(&raw.roles.places),
             seed_dates,
         })

@@ -402,7 +402,12 @@ fn sentence_claims(
                 | ("months", "later")
         )
     });
-    let historic = old_year || (ctx.prev_historic && back_reference);
+    let said_before = profile
+        .past
+        .find_all(&toks[..main_end])
+        .iter()
+        .any(|h| h.start == 0 || toks[h.start - 1].norm != "since");
+    let historic = old_year || said_before || (ctx.prev_historic && back_reference);
     next_ctx.prev_historic = historic;
     let claims = if historic {
         Vec::new()
@@ -736,6 +741,42 @@ fn find_topics(profile: &Profile, toks: &[Token], mentions: &[Mention]) -> Vec<T
         }
         // "its own troops", "send their soldiers": owner is the holder
     }
+    // "sending Polish soldiers", "European soldiers sent to Ukraine",
+    // "keep Polish soldiers out": the verb belongs to the troop phrase
+    let troop_topics: Vec<usize> = profile
+        .topics
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| !t.troop_nouns.is_empty() || t.id == "foreign_force")
+        .map(|(i, _)| i)
+        .collect();
+    for h in hits.iter_mut().filter(|h| troop_topics.contains(&h.topic)) {
+        if h.start > 0 && h.kind != TermKind::Action {
+            if let Some(v) = profile
+                .deploy_verbs
+                .longest_at(toks, h.start - 1)
+                .filter(|v| v.end == h.start)
+            {
+                let keep = matches!(toks[v.start].norm.as_str(), "keep" | "keeping");
+                let out_follows = toks.get(h.end).is_some_and(|t| t.norm == "out");
+                h.start = v.start;
+                h.kind = if keep && out_follows {
+                    TermKind::NegAction
+                } else {
+                    TermKind::Action
+                };
+                if out_follows {
+                    h.end += 1;
+                }
+                continue;
+            }
+        }
+        if let Some(v) = profile.deploy_verbs.longest_at(toks, h.end) {
+            if toks[h.end].norm.ends_with("ed") || toks[h.end].norm == "sent" {
+                h.end = v.end;
+            }
+        }
+    }
     hits.sort_by_key(|h| (h.start, h.end));
     hits
 }
@@ -1008,7 +1049,15 @@ fn sentence_claims_inner(
             // "whether …", "when asked about …" open a question for the rest of the clause
             if markers
                 .iter()
-                .any(|m| m.value == Marker::OpenQuestion && cs <= m.start && m.start < t.start)
+                .any(|m| {
+                    m.value == Marker::OpenQuestion
+                        && cs <= m.start
+                        && m.start < t.start
+                        // "weighing whether to", "looking at whether": open, not a question
+                        && !cues.iter().any(|c| {
+                            c.kind == CueKind::Conditional && c.end <= m.start && m.start <= c.end + 1
+                        })
+                })
             {
                 continue;
             }
@@ -1021,10 +1070,20 @@ fn sentence_claims_inner(
                 .iter()
                 .filter(|c| t.end <= c.start && c.end <= ce && !in_cond(c.start))
                 .min_by_key(|c| c.start);
-            let action = t.kind == TermKind::Action;
+            let action = matches!(t.kind, TermKind::Action | TermKind::NegAction);
+            // "The idea of sending Polish soldiers … was dismissed by Warsaw":
+            // an act with nobody doing it before it is the subject of what follows
+            let subject_act = action
+                && before.is_none()
+                && !mentions.iter().any(|m| {
+                    m.role == Role::Holder
+                        && cs <= m.start
+                        && m.end <= t.start
+                        && !preceded_by_preposition(toks, m.start)
+                });
             let (cue, cue_after) = match (before, after) {
                 (Some(b), _) if !(action && t.start - b.end > 10) => (Some(b.clone()), false),
-                (_, Some(a)) if !action => (Some(a.clone()), true),
+                (_, Some(a)) if !action || subject_act => (Some(a.clone()), true),
                 _ if action => (None, false),
                 (Some(b), _) => (Some(b.clone()), false),
                 _ => continue,
@@ -1036,6 +1095,13 @@ fn sentence_claims_inner(
             let Some(mut stance) = stance_of(profile, toks, &markers, cs, cstart, kind) else {
                 continue;
             };
+            // "barred from NATO", "keep Polish soldiers out": the act is a refusal
+            if t.kind == TermKind::NegAction {
+                stance = match stance {
+                    Stance::Supports | Stance::Conditional => Stance::Opposes,
+                    Stance::Opposes => Stance::Supports,
+                };
+            }
             // "insisted that Ukraine must never join NATO": a negation inside
             // the complement, right before the topic ("not only" is none)
             if cue.is_some() {
@@ -1241,6 +1307,28 @@ fn sentence_claims_inner(
                         sentence: sentence.to_string(),
                     },
                 );
+                // a contributor to the force named in the same clause backs it
+                let ff = profile.topics.iter().position(|x| x.id == "foreign_force");
+                let own_topic = !profile.topics[topic].troop_nouns.is_empty();
+                if let (true, Some(ff), Stance::Supports | Stance::Conditional) =
+                    (own_topic, ff, stance)
+                {
+                    if topics.iter().any(|x| {
+                        x.topic == ff && cs <= x.start && x.start < ce && !in_cond(x.start)
+                    }) {
+                        push_claim(
+                            &mut out,
+                            Claim {
+                                actor: profile.actor_id(h).to_string(),
+                                topic: profile.topic_id(ff).to_string(),
+                                stance,
+                                speaker: profile.actor_id(spk).to_string(),
+                                confidence: ((confidence - 0.05) * 100.0).round() / 100.0,
+                                sentence: sentence.to_string(),
+                            },
+                        );
+                    }
+                }
             }
         }
         if clause_holder.is_some() {
