@@ -79,12 +79,11 @@ fn baseline_matches_the_expected_ledger() {
             ));
         }
     }
-    assert!(problems.len() <= BASELINE_PROBLEMS_ALLOWED, "{problems:#?}");
+    assert!(problems.is_empty(), "{problems:#?}");
 }
 
-// Regression floors: the levels the engine reaches now (see the closing
-// figures in README), not targets.
-const DEV_F1_FLOOR: f64 = 0.40;
-const DEV_P_FLOOR: f64 = 0.35;
-const SENT_F1_FLOOR: f64 = 0.70;
-const BASELINE_PROBLEMS_ALLOWED: usize = 7;
+// Regression floors, a little under what the engine reaches now (dev F1
+// 0.984, P 1.000; sentences F1 0.920): guards against regressions, not targets.
+const DEV_F1_FLOOR: f64 = 0.95;
+const DEV_P_FLOOR: f64 = 0.95;
+const SENT_F1_FLOOR: f64 = 0.90;

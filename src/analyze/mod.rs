@@ -660,17 +660,24 @@ fn find_topics(profile: &Profile, toks: &[Token], mentions: &[Mention]) -> Vec<T
                     } else {
                         x.start.saturating_sub(y.end)
                     };
-                    gap <= p.window && !(x.start < y.end && y.start < x.end)
+                    // an act comes before its place: "withdraw … from Donetsk"
+                    let ordered = !p.action || y.start >= x.end;
+                    ordered && gap <= p.window && !(x.start < y.end && y.start < x.end)
                 }) {
                     let (s, e) = (x.start.min(y.start), x.end.max(y.end));
                     // a pair never spans a clause break
                     if (s..e).any(|k| matches!(toks[k].norm.as_str(), ";" | "?" | "!")) {
                         continue;
                     }
-                    if hits
-                        .iter()
-                        .any(|h| h.topic == ti && h.start < e && s < h.end)
+                    if let Some(h) = hits
+                        .iter_mut()
+                        .find(|h| h.topic == ti && h.start < e && s < h.end)
                     {
+                        if p.action {
+                            h.start = h.start.min(s);
+                            h.end = h.end.max(e);
+                            h.kind = TermKind::Action;
+                        }
                         continue;
                     }
                     hits.push(TopicHit {
@@ -949,6 +956,7 @@ fn sentence_claims_inner(
         })
         .collect();
     let cues = chain_cues(toks, cues);
+    let cue_starts: Vec<usize> = cues.iter().map(|c| c.start).collect();
     let clause_list = clauses(profile, sentence, toks, mentions, &markers);
     // condition spans: from the marker to the next comma or clause end
     let mut cond_spans: Vec<(usize, usize)> = Vec::new();
@@ -959,17 +967,17 @@ fn sentence_claims_inner(
             .find(|(a, b)| *a <= m.start && m.start < *b)
             .unwrap_or((0, toks.len()));
         // to the clause end, but not over a trailing ", Merz said on Tuesday"
-        let mut e = ce;
-        for k in m.end..ce {
-            if toks[k].norm == ","
-                && markers.iter().any(|r| {
-                    r.value == Marker::Reporting && r.start > k && r.start < ce && r.start <= k + 8
-                })
-            {
-                e = k;
-                break;
-            }
-        }
+        let e = (m.end..ce)
+            .find(|&k| {
+                toks[k].norm == ","
+                    && markers.iter().any(|r| {
+                        r.value == Marker::Reporting
+                            && r.start > k
+                            && r.start < ce
+                            && r.start <= k + 8
+                    })
+            })
+            .unwrap_or(ce);
         cond_spans.push((m.start, e));
     }
     // "before any guarantees are signed": a time clause, to the next comma
@@ -1014,8 +1022,7 @@ fn sentence_claims_inner(
             let (ps, pe) = clause_list[ci - 1];
             let target = topics
                 .iter()
-                .filter(|t| ps <= t.start && t.start < pe && !in_cond(t.start))
-                .last();
+                .rfind(|t| ps <= t.start && t.start < pe && !in_cond(t.start));
             let cue = cues.iter().find(|c| cs <= c.start && c.end <= ce);
             if let (Some(t), Some(c)) = (target, cue) {
                 let by = toks
@@ -1026,7 +1033,7 @@ fn sentence_claims_inner(
                 });
                 if let (Some(h), Some(st)) = (
                     holder,
-                    stance_of(profile, toks, &markers, cs, c.start, c.kind),
+                    stance_of(profile, toks, &markers, &cue_starts, cs, c.start, c.kind),
                 ) {
                     push_claim(
                         &mut out,
@@ -1070,6 +1077,27 @@ fn sentence_claims_inner(
                 .iter()
                 .filter(|c| t.end <= c.start && c.end <= ce && !in_cond(c.start))
                 .min_by_key(|c| c.start);
+            // "could shelve its NATO bid": a reversal right before the topic is the act
+            let reversal_cue = markers
+                .iter()
+                .filter(|m| {
+                    m.value == Marker::Reversal
+                        && cs <= m.start
+                        && m.end <= t.start
+                        && t.start - m.end <= 3
+                        && (m.end..t.start).all(|k| toks[k].is_word())
+                })
+                .map(|m| Cue {
+                    start: m.start,
+                    end: m.end,
+                    kind: CueKind::Opposes,
+                })
+                .next_back();
+            let before = match (before, &reversal_cue) {
+                (Some(b), Some(r)) if r.start > b.end => Some(r),
+                (None, Some(r)) => Some(r),
+                (b, _) => b,
+            };
             let action = matches!(t.kind, TermKind::Action | TermKind::NegAction);
             // "The idea of sending Polish soldiers … was dismissed by Warsaw":
             // an act with nobody doing it before it is the subject of what follows
@@ -1081,9 +1109,15 @@ fn sentence_claims_inner(
                         && m.end <= t.start
                         && !preceded_by_preposition(toks, m.start)
                 });
+            // "described handing over Donetsk as unacceptable": a verdict on the act
+            let verdict = after.is_some_and(|a| {
+                let prev = |k: usize| a.start.checked_sub(k).map(|i| toks[i].norm.as_str());
+                prev(1) == Some("as")
+                    || (matches!(prev(1), Some("a" | "an")) && prev(2) == Some("as"))
+            });
             let (cue, cue_after) = match (before, after) {
                 (Some(b), _) if !(action && t.start - b.end > 10) => (Some(b.clone()), false),
-                (_, Some(a)) if !action || subject_act => (Some(a.clone()), true),
+                (_, Some(a)) if !action || subject_act || verdict => (Some(a.clone()), true),
                 _ if action => (None, false),
                 (Some(b), _) => (Some(b.clone()), false),
                 _ => continue,
@@ -1092,7 +1126,9 @@ fn sentence_claims_inner(
                 Some(c) => (c.start, c.end, c.kind),
                 None => (t.start, t.end, CueKind::Supports),
             };
-            let Some(mut stance) = stance_of(profile, toks, &markers, cs, cstart, kind) else {
+            let Some(mut stance) =
+                stance_of(profile, toks, &markers, &cue_starts, cs, cstart, kind)
+            else {
                 continue;
             };
             // "barred from NATO", "keep Polish soldiers out": the act is a refusal
@@ -1215,7 +1251,8 @@ fn sentence_claims_inner(
                         .filter(|c| !cues.iter().any(|o| o.start > c.end && o.end <= hs))
                         .max_by_key(|c| c.start);
                     if let Some(c1) = outer {
-                        let st1 = stance_of(profile, toks, &markers, cs, c1.start, c1.kind);
+                        let st1 =
+                            stance_of(profile, toks, &markers, &cue_starts, cs, c1.start, c1.kind);
                         let h1 = choose_holder(
                             profile, toks, mentions, &markers, &topics, cs, ce, c1.start, c1.end,
                         );
@@ -1239,24 +1276,21 @@ fn sentence_claims_inner(
             }
             // "Ukraine felt threatened by the proposal, which called for X":
             // the subject's view of the document is its view of X
-            if let Some(d) = mentions
-                .iter()
-                .filter(|m| {
-                    m.doc
-                        && cs <= m.start
-                        && m.end <= cstart
-                        && toks[m.end..cstart]
-                            .iter()
-                            .any(|t| matches!(t.norm.as_str(), "which" | "that"))
-                })
-                .last()
-            {
+            if let Some(d) = mentions.iter().rfind(|m| {
+                m.doc
+                    && cs <= m.start
+                    && m.end <= cstart
+                    && toks[m.end..cstart]
+                        .iter()
+                        .any(|t| matches!(t.norm.as_str(), "which" | "that"))
+            }) {
                 let outer = cues
                     .iter()
                     .filter(|c| cs <= c.start && c.end <= d.start)
                     .max_by_key(|c| c.start);
                 if let Some(c1) = outer {
-                    let st1 = stance_of(profile, toks, &markers, cs, c1.start, c1.kind);
+                    let st1 =
+                        stance_of(profile, toks, &markers, &cue_starts, cs, c1.start, c1.kind);
                     let h1 = choose_holder(
                         profile, toks, mentions, &markers, &topics, cs, ce, c1.start, c1.end,
                     );
@@ -1365,7 +1399,9 @@ fn chain_cues(toks: &[Token], cues: Vec<Cue>) -> Vec<Cue> {
                     && gap.iter().all(|t| t.is_word())
                     && gap
                         .iter()
-                        .any(|t| matches!(t.norm.as_str(), "to" | "how" | "whether")));
+                        .any(|t| matches!(t.norm.as_str(), "to" | "how" | "whether")))
+                // "ruled out providing air support": a hedge over a short phrase
+                || (gap.len() <= 2 && prev.kind != CueKind::Supports && gap.iter().all(|t| t.is_word()));
             if joined {
                 prev.kind = match prev.kind {
                     CueKind::Supports => c.kind,
@@ -1442,6 +1478,7 @@ fn stance_of(
     profile: &Profile,
     toks: &[Token],
     markers: &[Hit<Marker>],
+    cue_starts: &[usize],
     clause_start: usize,
     cue_start: usize,
     kind: CueKind,
@@ -1452,6 +1489,7 @@ fn stance_of(
     for m in markers
         .iter()
         .filter(|m| lo <= m.start && m.end <= cue_start)
+        .filter(|m| !cue_starts.iter().any(|c| m.end <= *c && *c < cue_start))
     {
         // stop at punctuation between the marker and the cue
         if (m.end..cue_start).any(|k| matches!(toks[k].norm.as_str(), "," | ";" | ":" | "(" | ")"))
@@ -1601,10 +1639,11 @@ fn choose_holder(
             && m.end <= cue_start
             && (!preceded_by_preposition(toks, m.start) || infinitive_agent(toks, m))
             && !modifies_topic(m)
-            && !topics.iter().any(|t| t.end == m.start)
+            // "Multinational Force Ukraine": a name that goes on after a capitalised topic
+            && !topics.iter().any(|t| t.end == m.start && t.end > 0 && toks[t.end - 1].upper)
             && !reports_before(toks, markers, m, cue_start)
-            && !(toks.get(m.end).is_some_and(|t| t.norm == "'s")
-                && !possessive_of_act(profile, toks, m.end + 1))
+            && (toks.get(m.end).is_none_or(|t| t.norm != "'s")
+                || possessive_of_act(profile, toks, m.end + 1))
     };
     // ", pledging to …": a participle after a comma speaks for the clause's subject
     let participle = {

@@ -14,6 +14,8 @@ pub struct Token {
     /// True when the original word was written entirely in capitals
     /// (and has at least two letters): "US", "UK", "EU".
     pub caps: bool,
+    /// True when the original word starts with a capital letter.
+    pub upper: bool,
     /// Byte offsets in the sentence.
     pub start: usize,
     pub end: usize,
@@ -137,9 +139,11 @@ pub fn tokenize(s: &str) -> Vec<Token> {
                 i += 1;
             }
             let caps = letters >= 2 && uppers == letters;
+            let upper = fold_char(chars[start].1).is_uppercase();
             out.push(Token {
                 norm: word,
                 caps,
+                upper,
                 start: byte_at(start),
                 end: byte_at(i),
             });
@@ -154,6 +158,7 @@ pub fn tokenize(s: &str) -> Vec<Token> {
                     out.push(Token {
                         norm: "'s".into(),
                         caps: false,
+                        upper: false,
                         start: byte_at(i),
                         end: byte_at(i + 2),
                     });
@@ -166,6 +171,7 @@ pub fn tokenize(s: &str) -> Vec<Token> {
         out.push(Token {
             norm: c.to_string(),
             caps: false,
+            upper: false,
             start: byte_at(i),
             end: byte_at(i + 1),
         });
@@ -198,6 +204,7 @@ fn merge_contractions(tokens: Vec<Token>) -> Vec<Token> {
             out.push(Token {
                 norm: "n't".into(),
                 caps: false,
+                upper: false,
                 start,
                 end: tokens[i + 1].end,
             });
