@@ -27,7 +27,7 @@ use crate::feed::{self, Entry};
 use crate::fetch::{FetchError, Fetched, Fetcher};
 use crate::ledger::Ledger;
 use crate::notify::mailer::{Mailer, Outcome};
-use crate::notify::render::{self, Alert, Source};
+use crate::notify::render::{self, Alert, Matrix, Source};
 use crate::state::{ArticleRecord, State};
 
 /// How many times a page that fails to load is tried before the feed's own
@@ -387,10 +387,14 @@ pub async fn run_once(
                             .published
                             .map(|p| p.format("%Y-%m-%d %H:%M UTC").to_string()),
                     };
+                    let topics: Vec<String> =
+                        engine.profile.topics.iter().map(|t| t.id.clone()).collect();
+                    let matrix = Matrix::build(&engine.baseline, &ledger, &topics, &shifts);
                     let r = render::render(
                         &Alert {
                             source: &source,
                             shifts: &shifts,
+                            matrix: Some(&matrix),
                         },
                         &em.from,
                         &em.to,

@@ -35,8 +35,35 @@ pub enum Mailer {
     },
 }
 
+/// A secret that never shows itself in logs or debug output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: String) -> Secret {
+        Secret(s)
+    }
+
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
 /// Reads the SMTP password from where the config says; never from the TOML.
-pub fn read_password(src: &PasswordSource) -> Result<String> {
+pub fn read_password(src: &PasswordSource) -> Result<Secret> {
     let p = match src {
         PasswordSource::File(f) => std::fs::read_to_string(f)
             .with_context(|| format!("{}: cannot read the password file", f.display()))?,
@@ -51,7 +78,7 @@ pub fn read_password(src: &PasswordSource) -> Result<String> {
                 .with_context(|| format!("{}: cannot read the credential", f.display()))?
         }
     };
-    Ok(p.trim_end_matches(['\r', '\n']).to_string())
+    Ok(Secret::new(p.trim_end_matches(['\r', '\n']).to_string()))
 }
 
 impl Mailer {
@@ -89,7 +116,8 @@ impl Mailer {
                     .tls(tls)
                     .timeout(Some(s.timeout));
                 if let (Some(user), Some(src)) = (&s.username, &s.password) {
-                    b = b.credentials(Credentials::new(user.clone(), read_password(src)?));
+                    let secret = read_password(src)?;
+                    b = b.credentials(Credentials::new(user.clone(), secret.expose().to_string()));
                 }
                 let transport: AsyncSmtpTransport<Tokio1Executor> = b.build();
                 Ok(Mailer::Smtp {
@@ -147,4 +175,27 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         src = x.source();
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Secret::new("hunter2".into());
+        assert_eq!(format!("{s} {s:?}"), "*** Secret(***)");
+        assert_eq!(s.expose(), "hunter2");
+    }
+
+    #[test]
+    fn password_file_is_read_without_its_newline() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("pw");
+        std::fs::write(&f, "s3cret\n").unwrap();
+        assert_eq!(
+            read_password(&PasswordSource::File(f)).unwrap().expose(),
+            "s3cret"
+        );
+    }
 }

@@ -38,6 +38,7 @@ pub async fn send_test(email: &Email) -> anyhow::Result<String> {
         &render::Alert {
             source: &source,
             shifts: &shifts,
+            matrix: None,
         },
         &email.from,
         &email.to,

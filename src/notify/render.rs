@@ -9,8 +9,10 @@ use lettre::Message;
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 
+use crate::analyze::Stance;
 use crate::compare::Shift;
 use crate::feed::hash_hex;
+use crate::ledger::Ledger;
 
 /// Where the article came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +28,130 @@ pub struct Source {
 pub struct Alert<'a> {
     pub source: &'a Source,
     pub shifts: &'a [Shift],
+    /// The positions of the actors concerned, baseline vs now.
+    pub matrix: Option<&'a Matrix>,
+}
+
+/// A small position table: the actors of an alert × every topic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Matrix {
+    pub topics: Vec<String>,
+    pub rows: Vec<MatrixRow>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatrixRow {
+    pub actor: String,
+    /// (baseline, now) per topic.
+    pub cells: Vec<(Option<Stance>, Option<Stance>)>,
+}
+
+impl Matrix {
+    /// Rows for the actors of `shifts`; `now` is the ledger with the shifts applied.
+    pub fn build(baseline: &Ledger, now: &Ledger, topics: &[String], shifts: &[Shift]) -> Matrix {
+        let mut actors: Vec<&str> = Vec::new();
+        for s in shifts {
+            if !actors.contains(&s.actor.as_str()) {
+                actors.push(&s.actor);
+            }
+        }
+        let rows = actors
+            .iter()
+            .map(|a| MatrixRow {
+                actor: a.to_string(),
+                cells: topics
+                    .iter()
+                    .map(|t| {
+                        (
+                            baseline.get(a, t).map(|c| c.stance),
+                            now.get(a, t).map(|c| c.stance),
+                        )
+                    })
+                    .collect(),
+            })
+            .collect();
+        Matrix {
+            topics: topics.to_vec(),
+            rows,
+        }
+    }
+}
+
+fn letter(s: Option<Stance>) -> &'static str {
+    match s {
+        Some(Stance::Supports) => "S",
+        Some(Stance::Opposes) => "O",
+        Some(Stance::Conditional) => "C",
+        None => "-",
+    }
+}
+
+fn cell_text(c: &(Option<Stance>, Option<Stance>)) -> String {
+    if c.0 == c.1 {
+        letter(c.1).to_string()
+    } else {
+        format!("{}>{}*", letter(c.0), letter(c.1))
+    }
+}
+
+fn matrix_text(m: &Matrix) -> String {
+    // topics down, actors across: narrow enough for a phone
+    let mut t = String::from(
+        "Positions (S supports, O opposes, C conditional; baseline>now, * changed):\n",
+    );
+    let mut head = format!("{:<24}", "");
+    for r in &m.rows {
+        head.push_str(&format!(" {:<9}", actor_label(&r.actor)));
+    }
+    t.push_str(head.trim_end());
+    t.push('\n');
+    for (i, topic) in m.topics.iter().enumerate() {
+        let mut line = format!("{:<24}", topic.replace('_', " "));
+        for r in &m.rows {
+            line.push_str(&format!(
+                " {:<9}",
+                r.cells.get(i).map(cell_text).unwrap_or_default()
+            ));
+        }
+        t.push_str(line.trim_end());
+        t.push('\n');
+    }
+    t
+}
+
+fn matrix_html(m: &Matrix) -> String {
+    let cell = "padding:2px 6px;text-align:left";
+    let mut h = format!(
+        "<table style=\"border-collapse:collapse;font-size:13px\"><tr><th style=\"{cell}\"></th>"
+    );
+    for r in &m.rows {
+        h.push_str(&format!(
+            "<th style=\"{cell}\">{}</th>",
+            escape_html(&actor_label(&r.actor))
+        ));
+    }
+    h.push_str("</tr>");
+    for (i, topic) in m.topics.iter().enumerate() {
+        h.push_str(&format!(
+            "<tr><td style=\"{cell}\">{}</td>",
+            escape_html(&topic.replace('_', " "))
+        ));
+        for r in &m.rows {
+            let c = r.cells.get(i).copied().unwrap_or((None, None));
+            let style = if c.0 != c.1 {
+                format!("{cell};background:#ffe58a;font-weight:bold")
+            } else {
+                cell.to_string()
+            };
+            h.push_str(&format!(
+                "<td style=\"{style}\">{}</td>",
+                escape_html(&cell_text(&c))
+            ));
+        }
+        h.push_str("</tr>");
+    }
+    h.push_str("</table>");
+    h
 }
 
 /// A rendered alert, ready to be queued.
@@ -149,6 +275,10 @@ pub fn text_body(alert: &Alert<'_>) -> String {
     if let Some(l) = &src.link {
         t.push_str(&format!("Link:   {}\n", header_safe(l)));
     }
+    if let Some(m) = alert.matrix {
+        t.push('\n');
+        t.push_str(&matrix_text(m));
+    }
     t.push_str("\n-- \nstancewatch\n");
     t
 }
@@ -241,7 +371,14 @@ pub fn html_body(alert: &Alert<'_>) -> String {
     if let Some(d) = &src.published {
         h.push_str(&format!(" &middot; {}", escape_html(d)));
     }
-    h.push_str("</p></body></html>");
+    h.push_str("</p>");
+    if let Some(m) = alert.matrix {
+        h.push_str(
+            "<p style=\"color:#555\">Positions, baseline &gt; now (changed cells highlighted):</p>",
+        );
+        h.push_str(&matrix_html(m));
+    }
+    h.push_str("</body></html>");
     h
 }
 
@@ -320,7 +457,6 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::Stance;
     use crate::compare::ShiftKind;
 
     fn shift(title_noise: &str) -> (Source, Vec<Shift>) {
@@ -352,6 +488,7 @@ mod tests {
             &Alert {
                 source: &src,
                 shifts: &shifts,
+                matrix: None,
             },
             "sw@localhost",
             &["a@localhost".into()],
@@ -376,6 +513,7 @@ mod tests {
             &Alert {
                 source: &src,
                 shifts: &shifts,
+                matrix: None,
             },
             "sw@localhost",
             &["a@localhost".into()],
@@ -390,5 +528,147 @@ mod tests {
                 .any(|l| l.to_ascii_lowercase().starts_with("bcc:")),
             "{head}"
         );
+    }
+
+    fn fixture() -> (Source, Vec<Shift>, Matrix) {
+        let src = Source {
+            title: "Kremlin aide: Moscow could live with neutral peacekeepers".into(),
+            outlet: "Continental Wire".into(),
+            link: Some("https://wire.example/kremlin-neutral".into()),
+            published: Some("2026-02-12 09:30 UTC".into()),
+        };
+        let shifts = vec![
+            Shift {
+                actor: "russia".into(),
+                topic: "foreign_force".into(),
+                from: Some(Stance::Opposes),
+                to: Stance::Conditional,
+                kind: ShiftKind::Shift,
+                speaker: "russia".into(),
+                confidence: 0.9,
+                sentence: "Moscow could accept peacekeepers in Ukraine only if they came from neutral countries.".into(),
+                baseline_sentence: "Russia again rejected the post-war presence of European peacekeepers in Ukraine.".into(),
+                diff: crate::compare::word_diff(
+                    "Russia again rejected the post-war presence of European peacekeepers in Ukraine.",
+                    "Moscow could accept peacekeepers in Ukraine only if they came from neutral countries.",
+                ),
+            },
+            Shift {
+                actor: "us".into(),
+                topic: "security_guarantees".into(),
+                from: Some(Stance::Conditional),
+                to: Stance::Supports,
+                kind: ShiftKind::Shift,
+                speaker: "russia".into(),
+                confidence: 0.8,
+                sentence: "Ushakov said Washington had offered Kyiv a 15-year guarantee.".into(),
+                baseline_sentence: "Trump signalled readiness to commit to Ukraine's defence, but only because he believes Russia would not invade again.".into(),
+                diff: crate::compare::word_diff(
+                    "Trump signalled readiness to commit to Ukraine's defence, but only because he believes Russia would not invade again.",
+                    "Ushakov said Washington had offered Kyiv a 15-year guarantee.",
+                ),
+            },
+        ];
+        let matrix = Matrix {
+            topics: vec![
+                "security_guarantees".into(),
+                "foreign_force".into(),
+                "own_troops".into(),
+            ],
+            rows: vec![
+                MatrixRow {
+                    actor: "russia".into(),
+                    cells: vec![
+                        (None, None),
+                        (Some(Stance::Opposes), Some(Stance::Conditional)),
+                        (None, None),
+                    ],
+                },
+                MatrixRow {
+                    actor: "us".into(),
+                    cells: vec![
+                        (Some(Stance::Conditional), Some(Stance::Supports)),
+                        (Some(Stance::Supports), Some(Stance::Supports)),
+                        (Some(Stance::Opposes), Some(Stance::Opposes)),
+                    ],
+                },
+            ],
+        };
+        (src, shifts, matrix)
+    }
+
+    #[test]
+    fn text_part_snapshot() {
+        let (src, shifts, m) = fixture();
+        insta::assert_snapshot!(text_body(&Alert {
+            source: &src,
+            shifts: &shifts,
+            matrix: Some(&m)
+        }));
+    }
+
+    #[test]
+    fn html_part_snapshot() {
+        let (src, shifts, m) = fixture();
+        insta::assert_snapshot!(html_body(&Alert {
+            source: &src,
+            shifts: &shifts,
+            matrix: Some(&m)
+        }));
+    }
+
+    #[test]
+    fn subject_lists_what_moved() {
+        let (_, shifts, _) = fixture();
+        assert_eq!(
+            subject(&shifts),
+            "Russia · foreign force: opposes → conditional (+1 more)"
+        );
+    }
+
+    #[test]
+    fn only_http_links_become_links() {
+        let (mut src, shifts, _) = fixture();
+        src.link = Some("javascript:alert(1)".into());
+        let h = html_body(&Alert {
+            source: &src,
+            shifts: &shifts,
+            matrix: None,
+        });
+        assert!(!h.contains("href"), "{h}");
+        assert!(!h.contains("<img"));
+    }
+
+    fn header_block(raw: &[u8]) -> String {
+        let s = String::from_utf8_lossy(raw);
+        s.split("\r\n\r\n").next().unwrap_or("").to_string()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+        /// Whatever a feed puts in a title or sentence, the message has
+        /// exactly the headers we set.
+        #[test]
+        fn any_title_renders_exactly_the_expected_headers(title in "\\PC*", noise in "[\\r\\n a-zA-Z:@<>]{0,40}") {
+            let (mut src, mut shifts, _) = fixture();
+            src.title = format!("{title}{noise}");
+            shifts[0].sentence = format!("{noise}{title}");
+            let r = render(&Alert { source: &src, shifts: &shifts, matrix: None }, "sw@localhost", &["a@localhost".to_string()], Utc::now()).unwrap();
+            let head = header_block(&r.raw);
+            // unfold continuation lines, then count header names
+            let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
+            let names: Vec<String> = unfolded.split("\r\n").map(|l| l.split(':').next().unwrap_or("").to_ascii_lowercase()).collect();
+            let count = |n: &str| names.iter().filter(|x| *x == n).count();
+            proptest::prop_assert_eq!(count("x-stancewatch-shift"), 2);
+            proptest::prop_assert_eq!(count("from"), 1);
+            proptest::prop_assert_eq!(count("to"), 1);
+            proptest::prop_assert_eq!(count("subject"), 1);
+            proptest::prop_assert_eq!(count("bcc"), 0);
+            proptest::prop_assert_eq!(count("cc"), 0);
+            let allowed = ["x-stancewatch-shift", "from", "to", "subject", "date", "message-id", "in-reply-to", "references", "mime-version", "content-type"];
+            for n in &names {
+                proptest::prop_assert!(allowed.contains(&n.as_str()), "unexpected header {n} in {head}");
+            }
+        }
     }
 }
