@@ -87,6 +87,8 @@ pub struct RawEmail {
     /// With no `smtp_host`, alerts are written here as `.eml` files.
     pub maildir: Option<String>,
     pub timeout: Option<String>,
+    /// "immediate" (default) or an interval: "30m", "6h".
+    pub digest: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -154,6 +156,8 @@ pub struct Email {
     pub from: String,
     pub to: Vec<String>,
     pub delivery: Delivery,
+    /// None: one mail per alert; Some(d): one digest at most every d.
+    pub digest: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -457,10 +461,19 @@ impl Config {
                         })
                     }
                 };
+                let digest = match e.digest.as_deref() {
+                    None | Some("immediate") => None,
+                    Some(d) => {
+                        let d = parse_duration(d)
+                            .map_err(|p| err("email.digest", format!("{p}; or \"immediate\"")))?;
+                        if d.is_zero() { None } else { Some(d) }
+                    }
+                };
                 Some(Email {
                     from,
                     to: e.to.clone(),
                     delivery,
+                    digest,
                 })
             }
         };

@@ -28,7 +28,7 @@ use crate::fetch::{FetchError, Fetched, Fetcher};
 use crate::ledger::Ledger;
 use crate::notify::mailer::{Mailer, Outcome};
 use crate::notify::render::{self, Alert, Matrix, Source};
-use crate::state::{ArticleRecord, State};
+use crate::state::{ArticleRecord, NewAlert, OutboxRow, State};
 
 /// How many times a page that fails to load is tried before the feed's own
 /// summary is analysed instead.
@@ -408,7 +408,14 @@ pub async fn run_once(
                             summary.dry_run_files.push(p.display().to_string());
                         }
                     } else {
-                        alert = Some((r.key, r.subject, r.raw));
+                        alert = Some(NewAlert {
+                            key: r.key,
+                            subject: r.subject,
+                            raw: r.raw,
+                            text: r.text,
+                            html: r.html,
+                            shift_headers: render::shift_headers(&shifts),
+                        });
                     }
                 }
                 if !opts.dry_run {
@@ -541,6 +548,8 @@ async fn load_and_analyze(
 }
 
 /// Sends owed alerts; transient failures wait with exponential backoff.
+/// With a digest interval, owed alerts wait until the oldest is that old and
+/// then go out together in one message.
 pub async fn deliver(
     state: &mut State,
     email: &crate::config::Email,
@@ -560,34 +569,78 @@ pub async fn deliver(
             return Ok(());
         }
     };
+    if let Some(every) = email.digest {
+        let oldest = owed
+            .iter()
+            .filter_map(|r| DateTime::parse_from_rfc3339(&r.created_at).ok())
+            .map(|d| d.with_timezone(&Utc))
+            .min()
+            .unwrap_or(now);
+        if now.signed_duration_since(oldest) < chrono::Duration::from_std(every).unwrap_or_default()
+        {
+            info!(alerts = owed.len(), "alerts held for the digest");
+            return Ok(());
+        }
+        let items: Vec<render::DigestItem<'_>> = owed
+            .iter()
+            .map(|r| render::DigestItem {
+                key: &r.alert_key,
+                subject: &r.subject,
+                text: &r.text,
+                html: &r.html,
+                shift_headers: &r.shift_headers,
+            })
+            .collect();
+        let d = render::render_digest(&items, &email.from, &email.to, now)?;
+        let outcome = mailer.send(&d.key, &d.raw).await;
+        for row in &owed {
+            record_outcome(state, row, &outcome, summary, now)?;
+        }
+        return Ok(());
+    }
     for row in owed {
-        match mailer.send(&row.alert_key, &row.message).await {
-            Outcome::Sent(resp) => {
-                info!(alert = %row.alert_key, subject = %row.subject, response = %resp, "alert sent");
-                state.mark_sent(row.id, now)?;
-                summary.alerts_sent += 1;
-            }
-            Outcome::Transient(e) => {
-                let next = now + backoff(row.attempts);
-                warn!(alert = %row.alert_key, error = %e, "alert not sent; will retry");
-                state.mark_attempt_failed(row.id, &e, false, next)?;
-                summary
-                    .alerts_failed
-                    .push(format!("{}: {e} (will retry)", row.subject));
-            }
-            Outcome::Permanent(e) => {
-                warn!(alert = %row.alert_key, error = %e, "alert refused");
-                state.mark_attempt_failed(row.id, &e, true, now)?;
-                summary
-                    .alerts_failed
-                    .push(format!("{}: refused: {e}", row.subject));
-            }
-            Outcome::Fatal(e) => {
-                warn!(alert = %row.alert_key, error = %e, "sending stopped for this pass");
-                state.mark_attempt_failed(row.id, &e, false, now)?;
-                summary.alerts_failed.push(format!("sending stopped: {e}"));
-                break;
-            }
+        let outcome = mailer.send(&row.alert_key, &row.message).await;
+        let fatal = matches!(outcome, Outcome::Fatal(_));
+        record_outcome(state, &row, &outcome, summary, now)?;
+        if fatal {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn record_outcome(
+    state: &State,
+    row: &OutboxRow,
+    outcome: &Outcome,
+    summary: &mut Summary,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    match outcome {
+        Outcome::Sent(resp) => {
+            info!(alert = %row.alert_key, subject = %row.subject, response = %resp, "alert sent");
+            state.mark_sent(row.id, now)?;
+            summary.alerts_sent += 1;
+        }
+        Outcome::Transient(e) => {
+            let next = now + backoff(row.attempts);
+            warn!(alert = %row.alert_key, error = %e, "alert not sent; will retry");
+            state.mark_attempt_failed(row.id, e, false, next)?;
+            summary
+                .alerts_failed
+                .push(format!("{}: {e} (will retry)", row.subject));
+        }
+        Outcome::Permanent(e) => {
+            warn!(alert = %row.alert_key, error = %e, "alert refused");
+            state.mark_attempt_failed(row.id, e, true, now)?;
+            summary
+                .alerts_failed
+                .push(format!("{}: refused: {e}", row.subject));
+        }
+        Outcome::Fatal(e) => {
+            warn!(alert = %row.alert_key, error = %e, "sending stopped for this pass");
+            state.mark_attempt_failed(row.id, e, false, now)?;
+            summary.alerts_failed.push(format!("sending stopped: {e}"));
         }
     }
     Ok(())

@@ -239,18 +239,53 @@ impl Phrase {
     }
 }
 
+/// FNV-1a: a fast hash for the short words the lexicons look up; the keys
+/// come from the profile, not from strangers, so flooding is no concern.
+#[derive(Debug, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+type FnvMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+
 /// A set of phrases, each tagged with a value, matched longest-first.
+///
+/// Phrases are indexed by their first word; wildcard first words
+/// ("reject*") by the first byte of the stem, so a token is compared only
+/// with the stems that can match it.
 #[derive(Debug, Clone)]
 pub struct Lexicon<T: Clone> {
-    by_first: HashMap<String, Vec<(Phrase, T)>>,
-    by_prefix: Vec<(String, Phrase, T)>,
+    by_first: FnvMap<String, Vec<(Phrase, T)>>,
+    by_prefix: Vec<Vec<(String, Phrase, T)>>,
+    /// `#num` and other first words that match any token.
+    any_first: Vec<(Phrase, T)>,
+    /// This lexicon's bit in `Token::mask` (0: not indexed, always look).
+    bit: u64,
 }
 
 impl<T: Clone> Default for Lexicon<T> {
     fn default() -> Self {
         Lexicon {
-            by_first: HashMap::new(),
-            by_prefix: Vec::new(),
+            by_first: FnvMap::default(),
+            by_prefix: vec![Vec::new(); 256],
+            any_first: Vec::new(),
+            bit: 0,
         }
     }
 }
@@ -268,8 +303,11 @@ impl<T: Clone> Lexicon<T> {
         let Some(p) = Phrase::parse(text) else { return };
         match &p.words[0] {
             WordPat::Exact(w) => self.by_first.entry(w.clone()).or_default().push((p, value)),
-            WordPat::Prefix(w) => self.by_prefix.push((w.clone(), p, value)),
-            WordPat::Number => self.by_prefix.push((String::new(), p, value)),
+            WordPat::Prefix(w) if !w.is_empty() => {
+                let b = w.as_bytes()[0] as usize;
+                self.by_prefix[b].push((w.clone(), p, value));
+            }
+            WordPat::Prefix(_) | WordPat::Number => self.any_first.push((p, value)),
         }
     }
 
@@ -280,11 +318,16 @@ impl<T: Clone> Lexicon<T> {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_first.is_empty() && self.by_prefix.is_empty()
+        self.by_first.is_empty()
+            && self.by_prefix.iter().all(Vec::is_empty)
+            && self.any_first.is_empty()
     }
 
     /// The longest phrase matching at `at`, if any.
     pub fn longest_at(&self, toks: &[Token], at: usize) -> Option<Hit<T>> {
+        if toks[at].mask & self.bit == 0 && self.bit != 0 {
+            return None;
+        }
         let mut best: Option<Hit<T>> = None;
         let mut consider = |p: &Phrase, v: &T| {
             if p.matches_at(toks, at) && best.as_ref().is_none_or(|b| b.end - b.start < p.len()) {
@@ -295,15 +338,21 @@ impl<T: Clone> Lexicon<T> {
                 });
             }
         };
-        if let Some(list) = self.by_first.get(&toks[at].norm) {
+        let word = toks[at].norm.as_str();
+        if let Some(list) = self.by_first.get(word) {
             for (p, v) in list {
                 consider(p, v);
             }
         }
-        for (pre, p, v) in &self.by_prefix {
-            if toks[at].norm.starts_with(pre.as_str()) {
-                consider(p, v);
+        if let Some(b) = word.as_bytes().first() {
+            for (pre, p, v) in &self.by_prefix[*b as usize] {
+                if word.starts_with(pre.as_str()) {
+                    consider(p, v);
+                }
             }
+        }
+        for (p, v) in &self.any_first {
+            consider(p, v);
         }
         best
     }
@@ -326,6 +375,80 @@ impl<T: Clone> Lexicon<T> {
     /// Does any phrase occur in the tokens?
     pub fn any(&self, toks: &[Token]) -> bool {
         (0..toks.len()).any(|i| self.longest_at(toks, i).is_some())
+    }
+}
+
+/// What the token index needs to know of a lexicon.
+trait Indexed {
+    fn set_bit(&mut self, bit: u64);
+    /// (exact first words, wildcard stems, matches any first word)
+    fn starts(&self) -> (Vec<String>, Vec<String>, bool);
+}
+
+impl<T: Clone> Indexed for Lexicon<T> {
+    fn set_bit(&mut self, bit: u64) {
+        self.bit = bit;
+    }
+    fn starts(&self) -> (Vec<String>, Vec<String>, bool) {
+        let exact = self.by_first.keys().cloned().collect();
+        let stems = self
+            .by_prefix
+            .iter()
+            .flatten()
+            .map(|(s, _, _)| s.clone())
+            .collect();
+        (exact, stems, !self.any_first.is_empty())
+    }
+}
+
+/// For each word, which lexicons have a phrase that starts with it: one
+/// hash lookup per token instead of one per token and lexicon.
+#[derive(Debug, Clone, Default)]
+pub struct TokenIndex {
+    exact: FnvMap<String, u64>,
+    stems: Vec<Vec<(String, u64)>>,
+    always: u64,
+}
+
+impl TokenIndex {
+    fn build(lexicons: &mut [&mut dyn Indexed]) -> TokenIndex {
+        let mut idx = TokenIndex {
+            exact: FnvMap::default(),
+            stems: vec![Vec::new(); 256],
+            always: 0,
+        };
+        // 63 lexicons get a bit; any beyond keep bit 0 and are always consulted
+        for (i, l) in lexicons.iter_mut().enumerate().take(63) {
+            let bit = 1u64 << i;
+            l.set_bit(bit);
+            let (exact, stems, any) = l.starts();
+            for w in exact {
+                *idx.exact.entry(w).or_default() |= bit;
+            }
+            for st in stems {
+                let b = st.as_bytes()[0] as usize;
+                match idx.stems[b].iter_mut().find(|(s, _)| *s == st) {
+                    Some((_, m)) => *m |= bit,
+                    None => idx.stems[b].push((st, bit)),
+                }
+            }
+            if any {
+                idx.always |= bit;
+            }
+        }
+        idx
+    }
+
+    fn mask(&self, word: &str) -> u64 {
+        let mut m = self.always | self.exact.get(word).copied().unwrap_or(0);
+        if let Some(b) = word.as_bytes().first() {
+            for (st, bits) in &self.stems[*b as usize] {
+                if word.starts_with(st.as_str()) {
+                    m |= bits;
+                }
+            }
+        }
+        m
     }
 }
 
@@ -431,6 +554,7 @@ pub struct Profile {
     pub past: Lexicon<()>,
     pub place_nouns: Lexicon<()>,
     pub seed_dates: HashMap<String, NaiveDate>,
+    index: TokenIndex,
 }
 
 impl Profile {
@@ -571,7 +695,7 @@ impl Profile {
             })?;
             seed_dates.insert(s.file.clone(), d);
         }
-        Ok(Profile {
+        let mut p = Profile {
             name: raw.profile.name,
             description: raw.profile.description,
             since,
@@ -596,7 +720,68 @@ impl Profile {
             past: lex(&c.past),
             place_nouns: lex(&raw.roles.places),
             seed_dates,
-        })
+            index: TokenIndex::default(),
+        };
+        p.build_index();
+        Ok(p)
+    }
+
+    fn build_index(&mut self) {
+        let mut all: Vec<&mut dyn Indexed> = vec![
+            &mut self.actor_lex,
+            &mut self.topic_lex,
+            &mut self.cue_lex,
+            &mut self.marker_lex,
+            &mut self.softened,
+            &mut self.nominal_cues,
+            &mut self.anchors,
+            &mut self.off_topic,
+            &mut self.opinion,
+            &mut self.person_roles,
+            &mut self.speaker_nouns,
+            &mut self.doc_nouns,
+            &mut self.denied_reports,
+            &mut self.denial_verbs,
+            &mut self.triggers,
+            &mut self.deploy_verbs,
+            &mut self.past,
+            &mut self.place_nouns,
+        ];
+        for t in &mut self.topics {
+            all.push(&mut t.troop_nouns);
+            all.push(&mut t.not_terms);
+            for p in &mut t.pairs {
+                all.push(&mut p.a);
+                all.push(&mut p.b);
+            }
+        }
+        self.index = TokenIndex::build(&mut all);
+    }
+
+    /// Given the union of a sentence's token masks: can any topic phrase
+    /// (a term, or both halves of a pair) occur in it?
+    pub fn may_name_topic(&self, present: u64) -> bool {
+        let has = |bit: u64| bit == 0 || present & bit != 0;
+        has(self.topic_lex.bit)
+            || self
+                .topics
+                .iter()
+                .flat_map(|t| &t.pairs)
+                .any(|p| has(p.a.bit) && has(p.b.bit))
+    }
+
+    /// Marks on each token which lexicons can match there.
+    pub fn annotate(&self, toks: &mut [Token]) {
+        for t in toks {
+            t.mask = self.index.mask(&t.norm);
+        }
+    }
+
+    /// Tokenises text and annotates the tokens for this profile.
+    pub fn tokenize(&self, s: &str) -> Vec<Token> {
+        let mut t = tokenize(s);
+        self.annotate(&mut t);
+        t
     }
 
     pub fn actor_id(&self, i: usize) -> &str {

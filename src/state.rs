@@ -86,7 +86,10 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt TEXT,
     last_error TEXT,
-    sent_at TEXT
+    sent_at TEXT,
+    text_part TEXT NOT NULL DEFAULT '',
+    html_part TEXT NOT NULL DEFAULT '',
+    shift_headers TEXT NOT NULL DEFAULT ''
 );
 "#;
 
@@ -119,6 +122,21 @@ pub struct OutboxRow {
     pub subject: String,
     pub message: Vec<u8>,
     pub attempts: i64,
+    pub created_at: String,
+    pub text: String,
+    pub html: String,
+    pub shift_headers: Vec<String>,
+}
+
+/// An alert to queue: its key, the whole message and its parts (for digests).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAlert {
+    pub key: String,
+    pub subject: String,
+    pub raw: Vec<u8>,
+    pub text: String,
+    pub html: String,
+    pub shift_headers: Vec<String>,
 }
 
 /// An entry's outcome, written in one transaction.
@@ -134,12 +152,29 @@ pub struct ArticleRecord<'a> {
     pub relevant: Option<bool>,
     pub claims: &'a [Claim],
     pub shifts: &'a [Shift],
-    /// (alert key, subject, raw message)
-    pub alert: Option<(String, String, Vec<u8>)>,
+    pub alert: Option<NewAlert>,
 }
 
 pub struct State {
     conn: Connection,
+}
+
+/// Brings a database made by an older version up to this schema.
+fn migrate(conn: &Connection) -> Result<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version < 2 {
+        let mut st = conn.prepare("SELECT name FROM pragma_table_info('outbox')")?;
+        let cols: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        for col in ["text_part", "html_part", "shift_headers"] {
+            if !cols.iter().any(|c| c == col) {
+                conn.execute_batch(&format!(
+                    "ALTER TABLE outbox ADD COLUMN {col} TEXT NOT NULL DEFAULT ''"
+                ))?;
+            }
+        }
+        conn.pragma_update(None, "user_version", 2)?;
+    }
+    Ok(())
 }
 
 fn ts(t: DateTime<Utc>) -> String {
@@ -163,6 +198,7 @@ impl State {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.execute_batch(SCHEMA)
             .with_context(|| format!("{}: cannot create the schema", path.display()))?;
+        migrate(&conn).with_context(|| format!("{}: cannot upgrade the schema", path.display()))?;
         Ok(State { conn })
     }
 
@@ -390,11 +426,12 @@ impl State {
                 params![s.actor, s.topic, s.from.map(|f| f.as_str()), s.to.as_str(), s.sentence, source, now_s],
             )?;
         }
-        if let Some((key, subject, message)) = &rec.alert {
+        if let Some(a) = &rec.alert {
             tx.execute(
-                "INSERT INTO outbox (alert_key, subject, message, created_at, status) VALUES (?1, ?2, ?3, ?4, 'owed')
+                "INSERT INTO outbox (alert_key, subject, message, created_at, status, text_part, html_part, shift_headers)
+                 VALUES (?1, ?2, ?3, ?4, 'owed', ?5, ?6, ?7)
                  ON CONFLICT(alert_key) DO NOTHING",
-                params![key, subject, message, now_s],
+                params![a.key, a.subject, a.raw, now_s, a.text, a.html, a.shift_headers.join("\n")],
             )?;
         }
         tx.commit()?;
@@ -404,7 +441,7 @@ impl State {
     /// Alerts owed and due now.
     pub fn owed(&self, now: DateTime<Utc>) -> Result<Vec<OutboxRow>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, alert_key, subject, message, attempts FROM outbox
+            "SELECT id, alert_key, subject, message, attempts, created_at, text_part, html_part, shift_headers FROM outbox
              WHERE status = 'owed' AND (next_attempt IS NULL OR next_attempt <= ?1) ORDER BY id",
         )?;
         let rows = stmt.query_map(params![ts(now)], |r| {
@@ -414,6 +451,10 @@ impl State {
                 subject: r.get(2)?,
                 message: r.get(3)?,
                 attempts: r.get(4)?,
+                created_at: r.get(5)?,
+                text: r.get(6)?,
+                html: r.get(7)?,
+                shift_headers: r.get::<_, String>(8)?.lines().map(str::to_string).collect(),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

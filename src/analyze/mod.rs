@@ -117,7 +117,7 @@ fn analyze_inner(profile: &Profile, title: &str, body: &str, seed: bool) -> Anal
             // a date in the first sentence's dateline is also the article's
             body.lines().take(8).find_map(find_date)
         });
-    let title_toks = tokenize(title);
+    let title_toks = profile.tokenize(title);
     let opinion = is_opinion(profile, title, &header_lines);
     let stale = date.is_some_and(|d| d < profile.since);
 
@@ -127,17 +127,16 @@ fn analyze_inner(profile: &Profile, title: &str, body: &str, seed: bool) -> Anal
     let title_off = profile.off_topic.any(&title_toks);
     let mut all_toks = Vec::with_capacity(sentences.len());
     for s in &sentences {
-        let toks = tokenize(s);
+        let toks = profile.tokenize(s);
         let off = profile.off_topic.any(&toks);
-        let strong = find_topics(profile, &toks, &[])
-            .iter()
-            .any(|h| h.kind != TermKind::Weak);
+        let base = base_topics(profile, &toks);
+        let strong = base.iter().any(|h| h.kind != TermKind::Weak);
         if off {
             off_topic += 1;
         } else if strong && (profile.anchors.any(&toks) || title_anchor) {
             on_topic += 1;
         }
-        all_toks.push(toks);
+        all_toks.push((toks, base));
     }
     if title_off {
         off_topic += 2;
@@ -147,8 +146,8 @@ fn analyze_inner(profile: &Profile, title: &str, body: &str, seed: bool) -> Anal
     let mut claims: Vec<Claim> = Vec::new();
     if relevant && (seed || !opinion) {
         let mut ctx = Context::default();
-        for (s, toks) in sentences.iter().zip(&all_toks) {
-            let found = sentence_claims(profile, s, toks, &mut ctx);
+        for (s, (toks, base)) in sentences.iter().zip(&all_toks) {
+            let found = sentence_claims(profile, s, toks, base, &mut ctx);
             for c in found {
                 merge_claim(&mut claims, c);
             }
@@ -342,6 +341,7 @@ fn sentence_claims(
     profile: &Profile,
     sentence: &str,
     toks: &[Token],
+    base: &[TopicHit],
     ctx: &mut Context,
 ) -> Vec<Claim> {
     let mentions = find_mentions(profile, sentence, toks, ctx);
@@ -412,7 +412,7 @@ fn sentence_claims(
     let claims = if historic {
         Vec::new()
     } else {
-        sentence_claims_inner(profile, sentence, toks, &mentions)
+        sentence_claims_inner(profile, sentence, toks, base, &mentions)
     };
     *ctx = next_ctx;
     claims
@@ -626,7 +626,13 @@ fn find_mentions(profile: &Profile, sentence: &str, toks: &[Token], ctx: &Contex
     out
 }
 
-fn find_topics(profile: &Profile, toks: &[Token], mentions: &[Mention]) -> Vec<TopicHit> {
+/// The topic phrases a sentence names by its words alone (terms and pairs).
+fn base_topics(profile: &Profile, toks: &[Token]) -> Vec<TopicHit> {
+    // nothing in the sentence can start a topic phrase: done
+    let present = toks.iter().fold(0u64, |m, t| m | t.mask);
+    if !profile.may_name_topic(present) {
+        return Vec::new();
+    }
     let mut hits: Vec<TopicHit> = profile
         .topic_lex
         .find_all(toks)
@@ -695,6 +701,16 @@ fn find_topics(profile: &Profile, toks: &[Token], mentions: &[Mention]) -> Vec<T
             }
         }
     }
+    hits
+}
+
+/// Adds what actor mentions say about the topics: whose troops, whose plan.
+fn with_owners(
+    profile: &Profile,
+    toks: &[Token],
+    mentions: &[Mention],
+    mut hits: Vec<TopicHit>,
+) -> Vec<TopicHit> {
     // "the coalition's plan to send forces": the plan's owner sends them
     if let Some(own) = profile
         .topics
@@ -862,6 +878,7 @@ fn sentence_claims_inner(
     profile: &Profile,
     sentence: &str,
     toks: &[Token],
+    base: &[TopicHit],
     mentions: &[Mention],
 ) -> Vec<Claim> {
     if toks.is_empty() {
@@ -929,7 +946,7 @@ fn sentence_claims_inner(
     if hyp_all {
         return Vec::new();
     }
-    let topics = find_topics(profile, toks, mentions);
+    let topics = with_owners(profile, toks, mentions, base.to_vec());
     if topics.is_empty() {
         return Vec::new();
     }

@@ -19,6 +19,9 @@ pub struct Token {
     /// Byte offsets in the sentence.
     pub start: usize,
     pub end: usize,
+    /// Which of a profile's lexicons have a phrase that can start here
+    /// (set by `Profile::annotate`; all bits until then).
+    pub mask: u64,
 }
 
 impl Token {
@@ -146,6 +149,7 @@ pub fn tokenize(s: &str) -> Vec<Token> {
                 upper,
                 start: byte_at(start),
                 end: byte_at(i),
+                mask: u64::MAX,
             });
             continue;
         }
@@ -161,6 +165,7 @@ pub fn tokenize(s: &str) -> Vec<Token> {
                         upper: false,
                         start: byte_at(i),
                         end: byte_at(i + 2),
+                        mask: u64::MAX,
                     });
                     i += 2;
                     continue;
@@ -174,6 +179,7 @@ pub fn tokenize(s: &str) -> Vec<Token> {
             upper: false,
             start: byte_at(i),
             end: byte_at(i + 1),
+            mask: u64::MAX,
         });
         i += 1;
     }
@@ -207,6 +213,7 @@ fn merge_contractions(tokens: Vec<Token>) -> Vec<Token> {
                 upper: false,
                 start,
                 end: tokens[i + 1].end,
+                mask: u64::MAX,
             });
             i += 2;
             continue;
@@ -408,7 +415,8 @@ pub fn is_boilerplate_line(line: &str) -> bool {
         "reproduction reserved",
         "riproduzione riservata",
     ];
-    if ANYWHERE.iter().any(|p| lower.contains(p)) {
+    let words = t.split_whitespace().count();
+    if words <= 60 && ANYWHERE.iter().any(|p| lower.contains(p)) {
         return true;
     }
     // a caption that ends with a credit in brackets: "... (Kyiv Ledger)"

@@ -398,6 +398,138 @@ pub fn shift_headers(shifts: &[Shift]) -> Vec<String> {
         .collect()
 }
 
+/// What goes into one message.
+struct Parts<'a> {
+    subject: &'a str,
+    text: &'a str,
+    html: &'a str,
+    shift_headers: &'a [String],
+    message_id: &'a str,
+    thread: Option<&'a str>,
+}
+
+/// Builds a message from its parts: headers, then text and HTML twins.
+fn assemble(
+    parts: &Parts<'_>,
+    from: &str,
+    to: &[String],
+    date: DateTime<Utc>,
+) -> anyhow::Result<Vec<u8>> {
+    let Parts {
+        subject,
+        text,
+        html,
+        shift_headers,
+        message_id,
+        thread,
+    } = *parts;
+    let mut b = Message::builder()
+        .from(from.parse::<Mailbox>()?)
+        .subject(header_safe(subject))
+        .date(date.into())
+        .message_id(Some(message_id.to_string()));
+    if let Some(t) = thread {
+        b = b.in_reply_to(t.to_string()).references(t.to_string());
+    }
+    for t in to {
+        b = b.to(t.parse::<Mailbox>()?);
+    }
+    let msg = b.multipart(
+        MultiPart::alternative()
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(text.to_string()),
+            )
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_HTML)
+                    .body(html.to_string()),
+            ),
+    )?;
+    let mut raw = Vec::new();
+    for v in shift_headers {
+        raw.extend_from_slice(format!("X-Stancewatch-Shift: {}\r\n", header_safe(v)).as_bytes());
+    }
+    raw.extend_from_slice(&msg.formatted());
+    Ok(raw)
+}
+
+/// One queued alert, as a digest needs it.
+#[derive(Debug, Clone)]
+pub struct DigestItem<'a> {
+    pub key: &'a str,
+    pub subject: &'a str,
+    pub text: &'a str,
+    pub html: &'a str,
+    pub shift_headers: &'a [String],
+}
+
+/// Renders several queued alerts as one digest message.
+pub fn render_digest(
+    items: &[DigestItem<'_>],
+    from: &str,
+    to: &[String],
+    date: DateTime<Utc>,
+) -> anyhow::Result<Rendered> {
+    let keys: Vec<&str> = items.iter().map(|i| i.key).collect();
+    let key = format!("digest-{}", hash_hex(&keys));
+    let n: usize = items.iter().map(|i| i.shift_headers.len().max(1)).sum();
+    let subject = format!(
+        "stancewatch digest: {n} position change{}",
+        if n == 1 { "" } else { "s" }
+    );
+    let mut text = String::new();
+    let mut html = String::from(
+        "<!DOCTYPE html><html><body style=\"font-family:sans-serif;max-width:640px\">",
+    );
+    for (i, it) in items.iter().enumerate() {
+        text.push_str(&format!("== {}. {}\n\n", i + 1, header_safe(it.subject)));
+        text.push_str(it.text.trim_end_matches("\n-- \nstancewatch\n"));
+        text.push_str("\n\n");
+        let inner = it
+            .html
+            .trim_start_matches(
+                "<!DOCTYPE html><html><body style=\"font-family:sans-serif;max-width:640px\">",
+            )
+            .trim_end_matches("</body></html>");
+        html.push_str(&format!(
+            "<h1 style=\"font-size:20px\">{}. {}</h1>{inner}<hr>",
+            i + 1,
+            escape_html(it.subject)
+        ));
+    }
+    text.push_str("-- \nstancewatch\n");
+    html.push_str("</body></html>");
+    let headers: Vec<String> = items
+        .iter()
+        .flat_map(|i| i.shift_headers.iter().cloned())
+        .collect();
+    let domain = from
+        .rsplit('@')
+        .next()
+        .unwrap_or("localhost")
+        .trim_end_matches('>')
+        .to_string();
+    let message_id = format!("<{key}@{domain}>");
+    let parts = Parts {
+        subject: &subject,
+        text: &text,
+        html: &html,
+        shift_headers: &headers,
+        message_id: &message_id,
+        thread: None,
+    };
+    let raw = assemble(&parts, from, to, date)?;
+    Ok(Rendered {
+        key,
+        subject,
+        text,
+        html,
+        raw,
+    })
+}
+
 /// Renders the whole message.
 pub fn render(
     alert: &Alert<'_>,
@@ -417,34 +549,17 @@ pub fn render(
         .to_string();
     let first = &alert.shifts[0];
     let thread = format!("<{}.{}@{}>", first.actor, first.topic, domain);
-    let mut b = Message::builder()
-        .from(from.parse::<Mailbox>()?)
-        .subject(subject.clone())
-        .date(date.into())
-        .message_id(Some(format!("<{key}@{domain}>")))
-        .in_reply_to(thread.clone())
-        .references(thread);
-    for t in to {
-        b = b.to(t.parse::<Mailbox>()?);
-    }
-    let msg = b.multipart(
-        MultiPart::alternative()
-            .singlepart(
-                SinglePart::builder()
-                    .header(ContentType::TEXT_PLAIN)
-                    .body(text.clone()),
-            )
-            .singlepart(
-                SinglePart::builder()
-                    .header(ContentType::TEXT_HTML)
-                    .body(html.clone()),
-            ),
-    )?;
-    let mut raw = Vec::new();
-    for v in shift_headers(alert.shifts) {
-        raw.extend_from_slice(format!("X-Stancewatch-Shift: {v}\r\n").as_bytes());
-    }
-    raw.extend_from_slice(&msg.formatted());
+    let message_id = format!("<{key}@{domain}>");
+    let headers = shift_headers(alert.shifts);
+    let parts = Parts {
+        subject: &subject,
+        text: &text,
+        html: &html,
+        shift_headers: &headers,
+        message_id: &message_id,
+        thread: Some(&thread),
+    };
+    let raw = assemble(&parts, from, to, date)?;
     Ok(Rendered {
         key,
         subject,

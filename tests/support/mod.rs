@@ -175,11 +175,25 @@ pub enum SmtpMode {
 #[derive(Clone)]
 struct Handler {
     mails: Arc<Mutex<Vec<String>>>,
+    rcpts: Arc<Mutex<Vec<String>>>,
     mode: Arc<Mutex<SmtpMode>>,
     cur: Vec<u8>,
 }
 
 impl mailin_embedded::Handler for Handler {
+    fn rcpt(&mut self, to: &str) -> mailin_embedded::Response {
+        self.rcpts.lock().unwrap().push(to.to_string());
+        // refusals come at RCPT, as greylisting and policy servers answer
+        match *self.mode.lock().unwrap() {
+            SmtpMode::Accept => mailin_embedded::response::OK,
+            SmtpMode::Temporary => {
+                mailin_embedded::Response::custom(451, "4.3.0 try again later".into())
+            }
+            SmtpMode::Permanent => {
+                mailin_embedded::Response::custom(554, "5.7.1 message refused".into())
+            }
+        }
+    }
     fn data_start(
         &mut self,
         _d: &str,
@@ -216,6 +230,7 @@ impl mailin_embedded::Handler for Handler {
 pub struct SmtpServer {
     pub port: u16,
     mails: Arc<Mutex<Vec<String>>>,
+    rcpts: Arc<Mutex<Vec<String>>>,
     mode: Arc<Mutex<SmtpMode>>,
 }
 
@@ -228,9 +243,11 @@ impl SmtpServer {
     pub fn start_on(listener: TcpListener) -> SmtpServer {
         let port = listener.local_addr().unwrap().port();
         let mails = Arc::new(Mutex::new(Vec::new()));
+        let rcpts = Arc::new(Mutex::new(Vec::new()));
         let mode = Arc::new(Mutex::new(SmtpMode::Accept));
         let h = Handler {
             mails: mails.clone(),
+            rcpts: rcpts.clone(),
             mode: mode.clone(),
             cur: vec![],
         };
@@ -242,11 +259,21 @@ impl SmtpServer {
                 .with_tcp_listener(listener);
             let _ = server.serve();
         });
-        SmtpServer { port, mails, mode }
+        SmtpServer {
+            port,
+            mails,
+            rcpts,
+            mode,
+        }
     }
 
     pub fn mails(&self) -> Vec<String> {
         self.mails.lock().unwrap().clone()
+    }
+
+    /// Every RCPT TO the server was given.
+    pub fn rcpts(&self) -> Vec<String> {
+        self.rcpts.lock().unwrap().clone()
     }
 
     pub fn set_mode(&self, m: SmtpMode) {
@@ -313,4 +340,39 @@ pub fn write_config(dir: &Path, feeds: &[String], smtp_port: u16, extra: &str) -
     let p = dir.join("stancewatch.toml");
     std::fs::write(&p, c).unwrap();
     p
+}
+
+/// Decodes quoted-printable text (soft line breaks and =XX escapes).
+pub fn decode_qp(s: &str) -> String {
+    let s = s.replace("=\r\n", "").replace("=\n", "");
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'=' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The decoded body of the MIME part with this content type.
+pub fn mime_part(mail: &str, content_type: &str) -> Option<String> {
+    let start = mail.find(&format!("Content-Type: {content_type}"))?;
+    let rest = &mail[start..];
+    let body_start = rest.find("\r\n\r\n")? + 4;
+    let body = &rest[body_start..];
+    let end = body.find("\r\n--").unwrap_or(body.len());
+    Some(decode_qp(&body[..end]))
+}
+
+/// The header block of a raw message.
+pub fn headers(mail: &str) -> String {
+    mail.split("\r\n\r\n").next().unwrap_or("").to_string()
 }

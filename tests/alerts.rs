@@ -1,0 +1,209 @@
+//! Alert delivery against a real SMTP server on 127.0.0.1: retries,
+//! refusals, and hostile text from feeds.
+
+use crate::support::*;
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html><head><title>x</title></head><body><article><h1>{title}</h1><p>{body}</p></article></body></html>"
+    )
+}
+
+const KREMLIN: &str = "Kremlin aide Yuri Ushakov said on Thursday that Moscow could accept peacekeepers in Ukraine only if they came from neutral countries outside NATO.";
+
+fn serve_one(http: &HttpServer, item_title: &str, page_title: &str) {
+    http.route(
+        "/feeds/wire.xml",
+        Route::ok(
+            "application/rss+xml",
+            rss(&[("k1", item_title, "/pages/k.html")]),
+        ),
+    );
+    http.route(
+        "/pages/k.html",
+        Route::ok("text/html", page(page_title, KREMLIN)),
+    );
+}
+
+fn rewind_retries(dir: &std::path::Path) {
+    let db = rusqlite::Connection::open(dir.join("state.db")).unwrap();
+    db.execute("UPDATE outbox SET next_attempt = NULL", [])
+        .unwrap();
+}
+
+fn outbox(dir: &std::path::Path) -> Vec<(String, i64, Option<String>)> {
+    let db = rusqlite::Connection::open(dir.join("state.db")).unwrap();
+    let mut st = db
+        .prepare("SELECT status, attempts, last_error FROM outbox ORDER BY id")
+        .unwrap();
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn a_temporary_refusal_is_retried_and_delivered_once() {
+    let http = HttpServer::start();
+    serve_one(&http, "Kremlin on peacekeepers", "Kremlin on peacekeepers");
+    let smtp = SmtpServer::start();
+    smtp.set_mode(SmtpMode::Temporary);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &[http.url("/feeds/wire.xml")], smtp.port, "");
+    let cfg = cfg.to_str().unwrap();
+    let first = run(&["check", "--config", cfg]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stdout(&first).contains("will retry"), "{}", stdout(&first));
+    let ob = outbox(dir.path());
+    assert_eq!(ob.len(), 1);
+    assert_eq!(ob[0].0, "owed");
+    assert!(ob[0].2.as_deref().unwrap_or("").contains("451"), "{ob:?}");
+
+    smtp.set_mode(SmtpMode::Accept);
+    // not yet due: the backoff holds it
+    let early = run(&["check", "--config", cfg]);
+    assert!(early.status.success());
+    assert_eq!(smtp.mails().len(), 0, "retried before its backoff ran out");
+    rewind_retries(dir.path());
+    let second = run(&["check", "--config", cfg]);
+    assert!(second.status.success());
+    assert_eq!(smtp.mails().len(), 1);
+    assert_eq!(outbox(dir.path())[0].0, "sent");
+    let third = run(&["check", "--config", cfg]);
+    assert!(third.status.success());
+    assert_eq!(smtp.mails().len(), 1, "delivered exactly once");
+}
+
+#[test]
+fn a_permanent_refusal_is_kept_as_failed_with_the_servers_words() {
+    let http = HttpServer::start();
+    serve_one(&http, "Kremlin on peacekeepers", "Kremlin on peacekeepers");
+    let smtp = SmtpServer::start();
+    smtp.set_mode(SmtpMode::Permanent);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &[http.url("/feeds/wire.xml")], smtp.port, "");
+    let cfg = cfg.to_str().unwrap();
+    let out = run(&["check", "--config", cfg]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("refused"), "{}", stdout(&out));
+    let ob = outbox(dir.path());
+    assert_eq!(ob[0].0, "failed");
+    assert!(
+        ob[0].2.as_deref().unwrap_or("").contains("message refused"),
+        "{ob:?}"
+    );
+    smtp.set_mode(SmtpMode::Accept);
+    rewind_retries(dir.path());
+    let again = run(&["check", "--config", cfg]);
+    assert!(again.status.success());
+    assert_eq!(smtp.mails().len(), 0, "a refused alert is not resent");
+}
+
+#[test]
+fn hostile_titles_inject_no_header_or_recipient_and_html_is_escaped() {
+    let http = HttpServer::start();
+    // CR/LF and a Bcc line in the feed title; a script in the page title
+    serve_one(
+        &http,
+        "Kremlin&#13;&#10;Bcc: victim@example.com&#13;&#10;X-Evil: 1",
+        "Kremlin &lt;script&gt;alert(1)&lt;/script&gt;\r\nBcc: victim@example.com",
+    );
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &[http.url("/feeds/wire.xml")], smtp.port, "");
+    let out = run(&["check", "--config", cfg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mails = smtp.mails();
+    assert_eq!(mails.len(), 1, "{}", stdout(&out));
+    let head = headers(&mails[0]).to_ascii_lowercase();
+    assert!(
+        !head.contains("\nbcc:") && !head.starts_with("bcc:"),
+        "{head}"
+    );
+    assert!(!head.contains("x-evil"), "{head}");
+    assert_eq!(smtp.rcpts(), vec!["analyst@localhost".to_string()]);
+    let html = mime_part(&mails[0], "text/html").expect("an HTML part");
+    assert!(html.contains("&lt;script&gt;"), "{html}");
+    assert!(!html.contains("<script>"), "{html}");
+    let text = mime_part(&mails[0], "text/plain").expect("a text part");
+    assert!(text.contains("[-") && text.contains("{+"), "{text}");
+    assert!(text.contains("Positions ("), "{text}");
+}
+
+#[test]
+fn test_email_reports_what_the_server_said() {
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &[], smtp.port, "");
+    let out = run(&["test-email", "--config", cfg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("sent:"), "{}", stdout(&out));
+    assert_eq!(smtp.mails().len(), 1);
+    smtp.set_mode(SmtpMode::Permanent);
+    let out = run(&["test-email", "--config", cfg.to_str().unwrap()]);
+    assert!(
+        stdout(&out).contains("refused by the server"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn a_digest_collects_owed_alerts_into_one_message() {
+    let http = HttpServer::start();
+    http.route(
+        "/feeds/wire.xml",
+        Route::ok(
+            "application/rss+xml",
+            rss(&[
+                ("k1", "Kremlin on peacekeepers", "/pages/k.html"),
+                ("r1", "Rome on soldiers", "/pages/r.html"),
+            ]),
+        ),
+    );
+    http.route(
+        "/pages/k.html",
+        Route::ok("text/html", page("Kremlin on peacekeepers", KREMLIN)),
+    );
+    http.route(
+        "/pages/r.html",
+        Route::ok(
+            "text/html",
+            page(
+                "Rome on soldiers",
+                "Prime Minister Giorgia Meloni said on Wednesday that Italy would not send its soldiers to Ukraine as part of any post-war mission.",
+            ),
+        ),
+    );
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &[http.url("/feeds/wire.xml")], smtp.port, "");
+    // the [email] table is last in the file: add the digest interval to it
+    let text = std::fs::read_to_string(&cfg).unwrap() + "digest = \"1h\"\n";
+    std::fs::write(&cfg, text).unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let first = run(&["check", "--config", cfg]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert_eq!(smtp.mails().len(), 0, "held for the digest");
+    assert_eq!(outbox(dir.path()).len(), 2);
+    // an hour later (the clock in the database moves back)
+    let db = rusqlite::Connection::open(dir.path().join("state.db")).unwrap();
+    db.execute("UPDATE outbox SET created_at = '2000-01-01T00:00:00Z'", [])
+        .unwrap();
+    drop(db);
+    let second = run(&["check", "--config", cfg]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    let mails = smtp.mails();
+    assert_eq!(mails.len(), 1, "one digest");
+    let head = headers(&mails[0]);
+    assert!(
+        head.contains("X-Stancewatch-Shift: russia/foreign_force/opposes->conditional"),
+        "{head}"
+    );
+    assert!(
+        head.contains("X-Stancewatch-Shift: italy/own_troops/none->opposes"),
+        "{head}"
+    );
+    assert!(head.contains("stancewatch digest"), "{head}");
+    assert!(outbox(dir.path()).iter().all(|r| r.0 == "sent"));
+}
