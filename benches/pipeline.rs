@@ -119,6 +119,7 @@ fn bench(c: &mut Criterion) {
                             source: src,
                             shifts,
                             matrix: None,
+                            corroborating: &[],
                         },
                         "sw@localhost",
                         &to,

@@ -150,6 +150,15 @@ impl fmt::Display for Summary {
     }
 }
 
+/// An alert made in this pass.
+struct PassAlert {
+    source: Source,
+    shifts: Vec<Shift>,
+    matrix: Matrix,
+    /// (outlet, link) of later articles that report the same positions.
+    corroborating: Vec<(String, Option<String>)>,
+}
+
 /// A page to analyse.
 struct Work {
     feed_url: String,
@@ -331,6 +340,8 @@ pub async fn run_once(
         _ => cfg.state_path.with_extension("dry-run"),
     };
     let mut seen_keys: HashSet<String> = HashSet::new();
+    // alerts of this pass, so later copies of a story can corroborate them
+    let mut pass_alerts: Vec<PassAlert> = Vec::new();
     while let Some(done) = done_stream.next().await {
         let Done { work: w, result } = done;
         let link = w.entry.link.as_ref().map(|l| l.to_string());
@@ -372,6 +383,20 @@ pub async fn run_once(
                         s.clone(),
                     ));
                 }
+                // the same position reported again by another outlet in this pass
+                for c in &analysis.claims {
+                    for pa in pass_alerts.iter_mut() {
+                        let same = pa
+                            .shifts
+                            .iter()
+                            .any(|s| s.actor == c.actor && s.topic == c.topic && s.to == c.stance);
+                        let other =
+                            pa.source.link != link && !pa.corroborating.iter().any(|x| x.1 == link);
+                        if same && other && shifts.is_empty() {
+                            pa.corroborating.push((w.outlet.clone(), link.clone()));
+                        }
+                    }
+                }
                 let mut alert = None;
                 if let (Some(em), false) = (&email, shifts.is_empty()) {
                     let source = Source {
@@ -395,11 +420,18 @@ pub async fn run_once(
                             source: &source,
                             shifts: &shifts,
                             matrix: Some(&matrix),
+                            corroborating: &[],
                         },
                         &em.from,
                         &em.to,
                         now,
                     )?;
+                    pass_alerts.push(PassAlert {
+                        source: source.clone(),
+                        shifts: shifts.clone(),
+                        matrix: matrix.clone(),
+                        corroborating: Vec::new(),
+                    });
                     if opts.dry_run {
                         if seen_keys.insert(r.key.clone()) {
                             std::fs::create_dir_all(&dry_dir)?;
@@ -441,6 +473,37 @@ pub async fn run_once(
         }
     }
     drop(done_stream);
+
+    // corroborated alerts are rendered again, with the other outlets listed
+    if let Some(em) = &email {
+        for pa in pass_alerts.iter().filter(|p| !p.corroborating.is_empty()) {
+            let outlets: Vec<String> = pa
+                .corroborating
+                .iter()
+                .map(|(o, l)| match l {
+                    Some(l) => format!("{o} ({l})"),
+                    None => o.clone(),
+                })
+                .collect();
+            let r = render::render(
+                &Alert {
+                    source: &pa.source,
+                    shifts: &pa.shifts,
+                    matrix: Some(&pa.matrix),
+                    corroborating: &outlets,
+                },
+                &em.from,
+                &em.to,
+                now,
+            )?;
+            if opts.dry_run {
+                let p = dry_dir.join(format!("{}.eml", r.key));
+                std::fs::write(&p, &r.raw)?;
+            } else {
+                state.update_owed(&r.key, &r.raw, &r.text, &r.html)?;
+            }
+        }
+    }
 
     // 3. deliver what is owed
     if !opts.dry_run {

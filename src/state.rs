@@ -460,6 +460,15 @@ impl State {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Replaces the message of an alert still owed (same key, new content).
+    pub fn update_owed(&self, key: &str, raw: &[u8], text: &str, html: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET message = ?2, text_part = ?3, html_part = ?4 WHERE alert_key = ?1 AND status = 'owed'",
+            params![key, raw, text, html],
+        )?;
+        Ok(())
+    }
+
     pub fn mark_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
         self.conn.execute(
             "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",

@@ -207,3 +207,39 @@ fn a_digest_collects_owed_alerts_into_one_message() {
     assert!(head.contains("stancewatch digest"), "{head}");
     assert!(outbox(dir.path()).iter().all(|r| r.0 == "sent"));
 }
+
+#[test]
+fn the_same_story_elsewhere_is_listed_as_corroboration_not_mailed_twice() {
+    let http = HttpServer::start();
+    http.route(
+        "/feeds/wire.xml",
+        Route::ok(
+            "application/rss+xml",
+            rss(&[
+                ("a1", "Kremlin on peacekeepers", "/pages/a.html"),
+                ("b1", "Moscow softens", "/pages/b.html"),
+            ]),
+        ),
+    );
+    http.route(
+        "/pages/a.html",
+        Route::ok("text/html", page("Kremlin on peacekeepers", KREMLIN)),
+    );
+    http.route(
+        "/pages/b.html",
+        Route::ok("text/html", page("Moscow softens", KREMLIN)),
+    );
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &[http.url("/feeds/wire.xml")], smtp.port, "");
+    let out = run(&["check", "--config", cfg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mails = smtp.mails();
+    assert_eq!(mails.len(), 1, "one story, one alert: {}", stdout(&out));
+    let text = mime_part(&mails[0], "text/plain").unwrap();
+    assert!(text.contains("Also reported by"), "{text}");
+    assert!(
+        text.contains("/pages/a.html") && text.contains("/pages/b.html"),
+        "{text}"
+    );
+}

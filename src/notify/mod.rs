@@ -39,6 +39,7 @@ pub async fn send_test(email: &Email) -> anyhow::Result<String> {
             source: &source,
             shifts: &shifts,
             matrix: None,
+            corroborating: &[],
         },
         &email.from,
         &email.to,

@@ -30,6 +30,8 @@ pub struct Alert<'a> {
     pub shifts: &'a [Shift],
     /// The positions of the actors concerned, baseline vs now.
     pub matrix: Option<&'a Matrix>,
+    /// Other outlets that carried the same story.
+    pub corroborating: &'a [String],
 }
 
 /// A small position table: the actors of an alert × every topic.
@@ -275,6 +277,12 @@ pub fn text_body(alert: &Alert<'_>) -> String {
     if let Some(l) = &src.link {
         t.push_str(&format!("Link:   {}\n", header_safe(l)));
     }
+    if !alert.corroborating.is_empty() {
+        t.push_str("Also reported by:\n");
+        for c in alert.corroborating {
+            t.push_str(&format!("  {}\n", header_safe(c)));
+        }
+    }
     if let Some(m) = alert.matrix {
         t.push('\n');
         t.push_str(&matrix_text(m));
@@ -372,6 +380,12 @@ pub fn html_body(alert: &Alert<'_>) -> String {
         h.push_str(&format!(" &middot; {}", escape_html(d)));
     }
     h.push_str("</p>");
+    if !alert.corroborating.is_empty() {
+        h.push_str("<p>Also reported by:<br>");
+        let items: Vec<String> = alert.corroborating.iter().map(|c| escape_html(c)).collect();
+        h.push_str(&items.join("<br>"));
+        h.push_str("</p>");
+    }
     if let Some(m) = alert.matrix {
         h.push_str(
             "<p style=\"color:#555\">Positions, baseline &gt; now (changed cells highlighted):</p>",
@@ -604,6 +618,7 @@ mod tests {
                 source: &src,
                 shifts: &shifts,
                 matrix: None,
+                corroborating: &[],
             },
             "sw@localhost",
             &["a@localhost".into()],
@@ -629,6 +644,7 @@ mod tests {
                 source: &src,
                 shifts: &shifts,
                 matrix: None,
+                corroborating: &[],
             },
             "sw@localhost",
             &["a@localhost".into()],
@@ -718,7 +734,8 @@ mod tests {
         insta::assert_snapshot!(text_body(&Alert {
             source: &src,
             shifts: &shifts,
-            matrix: Some(&m)
+            matrix: Some(&m),
+            corroborating: &[],
         }));
     }
 
@@ -728,7 +745,8 @@ mod tests {
         insta::assert_snapshot!(html_body(&Alert {
             source: &src,
             shifts: &shifts,
-            matrix: Some(&m)
+            matrix: Some(&m),
+            corroborating: &[],
         }));
     }
 
@@ -749,6 +767,7 @@ mod tests {
             source: &src,
             shifts: &shifts,
             matrix: None,
+            corroborating: &[],
         });
         assert!(!h.contains("href"), "{h}");
         assert!(!h.contains("<img"));
@@ -768,7 +787,7 @@ mod tests {
             let (mut src, mut shifts, _) = fixture();
             src.title = format!("{title}{noise}");
             shifts[0].sentence = format!("{noise}{title}");
-            let r = render(&Alert { source: &src, shifts: &shifts, matrix: None }, "sw@localhost", &["a@localhost".to_string()], Utc::now()).unwrap();
+            let r = render(&Alert { source: &src, shifts: &shifts, matrix: None, corroborating: &[] }, "sw@localhost", &["a@localhost".to_string()], Utc::now()).unwrap();
             let head = header_block(&r.raw);
             // unfold continuation lines, then count header names
             let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
