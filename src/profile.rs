@@ -483,7 +483,7 @@ pub struct Topic {
     pub name: String,
     pub pairs: Vec<Pair>,
     pub exclude_actors: Vec<usize>,
-    /// Troop nouns: "<adjective> troops" names the adjective's own troops.
+    /// Troop nouns: "`<adjective>` troops" names the adjective's own troops.
     pub troop_nouns: Lexicon<()>,
     /// Phrases that look like the question and are not.
     pub not_terms: Lexicon<()>,
