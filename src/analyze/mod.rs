@@ -1079,7 +1079,7 @@ fn sentence_claims_inner(
                         && m.start < t.start
                         // "weighing whether to", "looking at whether": open, not a question
                         && !cues.iter().any(|c| {
-                            c.kind == CueKind::Conditional && c.end <= m.start && m.start <= c.end + 1
+                            c.kind == CueKind::Conditional && c.start <= m.start && m.start <= c.end + 1
                         })
                 })
             {
@@ -1654,7 +1654,7 @@ fn choose_holder(
     let eligible = |m: &&&Mention| {
         cs <= m.start
             && m.end <= cue_start
-            && (!preceded_by_preposition(toks, m.start) || infinitive_agent(toks, m))
+            && (!preceded_by_preposition(toks, m.start) || infinitive_agent(toks, m) || members_of(profile, toks, m))
             && !modifies_topic(m)
             // "Multinational Force Ukraine": a name that goes on after a capitalised topic
             && !topics.iter().any(|t| t.end == m.start && t.end > 0 && toks[t.end - 1].upper)
@@ -1687,6 +1687,18 @@ fn choose_holder(
         }
     }
     None
+}
+
+/// "Leaders of the Coalition of the Willing endorsed …": the group speaks.
+fn members_of(profile: &Profile, toks: &[Token], m: &Mention) -> bool {
+    let mut b = m.start;
+    while b > 0 && matches!(toks[b - 1].norm.as_str(), "the" | "a" | "an") {
+        b -= 1;
+    }
+    b >= 2
+        && toks[b - 1].norm == "of"
+        && (profile.speaker_nouns.longest_at(toks, b - 2).is_some()
+            || matches!(toks[b - 2].norm.as_str(), "members" | "member" | "all"))
 }
 
 /// "provides for the United States, with its allies, to give …": the
