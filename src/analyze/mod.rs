@@ -317,6 +317,21 @@ struct Mention {
     doc: bool,
 }
 
+impl Mention {
+    /// A mention resolved from a pronoun, a role noun or a document noun.
+    fn resolved(actor: usize, start: usize, end: usize, kind: MentionKind, doc: bool) -> Mention {
+        Mention {
+            actor,
+            start,
+            end,
+            kind,
+            role: Role::Holder,
+            pronoun: true,
+            doc,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct TopicHit {
     topic: usize,
@@ -448,15 +463,7 @@ fn find_mentions(profile: &Profile, sentence: &str, toks: &[Token], ctx: &Contex
                     .or(ctx.last_person)
                     .or(ctx.last_actor);
                 if let Some(a) = actor {
-                    out.push(Mention {
-                        actor: a,
-                        start: i,
-                        end: i + 1,
-                        kind: MentionKind::Person,
-                        role: Role::Holder,
-                        pronoun: true,
-                        doc: false,
-                    });
+                    out.push(Mention::resolved(a, i, i + 1, MentionKind::Person, false));
                 }
             } else if w == "it"
                 && (starts_clause
@@ -473,15 +480,7 @@ fn find_mentions(profile: &Profile, sentence: &str, toks: &[Token], ctx: &Contex
                     .map(|m| m.actor)
                     .or(ctx.last_actor);
                 if let Some(a) = actor {
-                    out.push(Mention {
-                        actor: a,
-                        start: i,
-                        end: i + 1,
-                        kind: MentionKind::Alias,
-                        role: Role::Holder,
-                        pronoun: true,
-                        doc: false,
-                    });
+                    out.push(Mention::resolved(a, i, i + 1, MentionKind::Alias, false));
                 }
             } else if matches!(w, "the" | "this" | "that")
                 && profile.place_nouns.longest_at(toks, i + 1).is_none()
@@ -509,15 +508,7 @@ fn find_mentions(profile: &Profile, sentence: &str, toks: &[Token], ctx: &Contex
                     .map(|m| m.actor)
                     .or(ctx.last_actor);
                 if let Some(a) = actor {
-                    out.push(Mention {
-                        actor: a,
-                        start: i,
-                        end,
-                        kind: MentionKind::Alias,
-                        role: Role::Holder,
-                        pronoun: true,
-                        doc: false,
-                    });
+                    out.push(Mention::resolved(a, i, end, MentionKind::Alias, false));
                     i = end;
                     continue;
                 }
@@ -528,15 +519,7 @@ fn find_mentions(profile: &Profile, sentence: &str, toks: &[Token], ctx: &Contex
                 // "the proposal": whoever's proposal was named last
                 let end = doc_noun_at(profile, toks, i + 1).unwrap_or(i + 2);
                 let a = ctx.last_doc_owner.unwrap_or_default();
-                out.push(Mention {
-                    actor: a,
-                    start: i,
-                    end,
-                    kind: MentionKind::Alias,
-                    role: Role::Holder,
-                    pronoun: true,
-                    doc: true,
-                });
+                out.push(Mention::resolved(a, i, end, MentionKind::Alias, true));
                 i = end;
                 continue;
             } else if w == "the" && starts_clause {
@@ -545,15 +528,7 @@ fn find_mentions(profile: &Profile, sentence: &str, toks: &[Token], ctx: &Contex
                     let followed_by_of = toks.get(r.end).is_some_and(|t| t.norm == "of");
                     let actor = ctx.last_person.or(ctx.last_actor);
                     if let (false, Some(a)) = (followed_by_of, actor) {
-                        out.push(Mention {
-                            actor: a,
-                            start: i,
-                            end: r.end,
-                            kind: MentionKind::Person,
-                            role: Role::Holder,
-                            pronoun: true,
-                            doc: false,
-                        });
+                        out.push(Mention::resolved(a, i, r.end, MentionKind::Person, false));
                         i = r.end;
                         continue;
                     }
