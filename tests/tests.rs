@@ -5,5 +5,6 @@ mod support;
 
 mod alerts;
 mod cli;
+mod daemon;
 mod end_to_end;
 mod engine;
