@@ -8,3 +8,4 @@ mod cli;
 mod daemon;
 mod end_to_end;
 mod engine;
+mod systemd;
