@@ -8,4 +8,5 @@ mod cli;
 mod daemon;
 mod end_to_end;
 mod engine;
+mod hostile;
 mod systemd;

@@ -21,6 +21,10 @@ pub struct Route {
     pub body: Vec<u8>,
     pub etag: Option<String>,
     pub extra_headers: Vec<(String, String)>,
+    /// Send the body one byte a second.
+    pub drip: bool,
+    /// Announce this length but send zeros until the client hangs up.
+    pub endless: Option<u64>,
 }
 
 impl Route {
@@ -31,7 +35,13 @@ impl Route {
             body: body.into(),
             etag: None,
             extra_headers: vec![],
+            drip: false,
+            endless: None,
         }
+    }
+    pub fn header(mut self, k: &str, v: &str) -> Route {
+        self.extra_headers.push((k.into(), v.into()));
+        self
     }
     pub fn with_etag(mut self, etag: &str) -> Route {
         self.etag = Some(etag.into());
@@ -44,6 +54,8 @@ impl Route {
             body: b"error".to_vec(),
             etag: None,
             extra_headers: vec![],
+            drip: false,
+            endless: None,
         }
     }
 }
@@ -155,8 +167,32 @@ impl HttpServer {
                 head.push_str(&format!("{k}: {v}\r\n"));
             }
             let body: &[u8] = if not_modified { b"" } else { &route.body };
-            head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-            if out.write_all(head.as_bytes()).is_err() || out.write_all(body).is_err() {
+            let len = route.endless.unwrap_or(body.len() as u64);
+            head.push_str(&format!("Content-Length: {len}\r\n\r\n"));
+            if out.write_all(head.as_bytes()).is_err() {
+                return;
+            }
+            if let Some(n) = route.endless {
+                let chunk = vec![0u8; 64 * 1024];
+                let mut sent = 0u64;
+                while sent < n {
+                    if out.write_all(&chunk).is_err() {
+                        return;
+                    }
+                    sent += chunk.len() as u64;
+                }
+                return;
+            }
+            if route.drip {
+                for b in body {
+                    if out.write_all(&[*b]).is_err() || out.flush().is_err() {
+                        return;
+                    }
+                    thread::sleep(Duration::from_secs(1));
+                }
+                return;
+            }
+            if out.write_all(body).is_err() {
                 return;
             }
             let _ = out.flush();

@@ -1,0 +1,148 @@
+//! Servers that misbehave: each ends as a per-feed error within its
+//! deadline while the other feeds of the pass succeed.
+
+use std::io::Write;
+
+use crate::support::*;
+
+fn gzip_of_zeros(n: usize) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(&vec![0u8; n]).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn hostile_feeds_fail_alone_and_the_pass_goes_on() {
+    let http = HttpServer::start();
+    // a good feed with a shift
+    http.route(
+        "/feeds/good.xml",
+        Route::ok(
+            "application/rss+xml",
+            rss(&[("k1", "Kremlin on peacekeepers", "/pages/k.html")]),
+        ),
+    );
+    http.route(
+        "/pages/k.html",
+        Route::ok(
+            "text/html",
+            "<html><body><article><h1>Kremlin</h1><p>Kremlin aide Yuri Ushakov said on Thursday that Moscow could accept peacekeepers in Ukraine only if they came from neutral countries outside NATO.</p></article></body></html>",
+        ),
+    );
+    // 20 MiB of zeros behind 20 KiB of gzip
+    http.route(
+        "/feeds/bomb.xml",
+        Route::ok("application/rss+xml", gzip_of_zeros(20 << 20))
+            .header("Content-Encoding", "gzip"),
+    );
+    let mut drip = Route::ok("application/rss+xml", rss(&[]));
+    drip.drip = true;
+    http.route("/feeds/drip.xml", drip);
+    http.route(
+        "/feeds/loop.xml",
+        Route::status(302).header("Location", "/feeds/loop.xml"),
+    );
+    let mut huge = Route::ok("application/rss+xml", vec![]);
+    huge.endless = Some(2 << 30);
+    http.route("/feeds/huge.xml", huge);
+    http.route(
+        "/feeds/random.xml",
+        Route::ok(
+            "application/rss+xml",
+            (0..5000u32)
+                .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+                .collect::<Vec<u8>>(),
+        ),
+    );
+    let deep = format!(
+        "<rss version=\"2.0\"><channel>{}</channel></rss>",
+        "<item>".repeat(200_000)
+    );
+    http.route("/feeds/deep.xml", Route::ok("application/rss+xml", deep));
+
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let feeds: Vec<String> = ["bomb", "drip", "loop", "huge", "random", "deep", "good"]
+        .iter()
+        .map(|f| http.url(&format!("/feeds/{f}.xml")))
+        .collect();
+    let cfg = write_config(
+        dir.path(),
+        &feeds,
+        smtp.port,
+        "[fetch]\ntimeout = \"3s\"\nmax_body = \"1MiB\"\n",
+    );
+    let out = run(&["check", "--config", cfg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = stdout(&out);
+    assert!(s.contains("bomb.xml: body larger than"), "{s}");
+    assert!(s.contains("drip.xml: timed out"), "{s}");
+    assert!(s.contains("loop.xml: request failed"), "{s}");
+    assert!(s.contains("huge.xml: body larger than"), "{s}");
+    assert!(s.contains("random.xml: not a feed"), "{s}");
+    assert!(s.contains("deep.xml:"), "{s}");
+    assert!(s.contains("6 failed"), "{s}");
+    assert_eq!(smtp.mails().len(), 1, "the good feed still alerts: {s}");
+}
+
+#[test]
+fn article_links_to_private_addresses_are_refused() {
+    let http = HttpServer::start();
+    let port = http.port;
+    let links = [
+        ("m", "http://169.254.169.254/latest/meta-data/".to_string()),
+        ("t", "http://10.1.2.3/internal".to_string()),
+        (
+            "v",
+            format!("http://[::ffff:127.0.0.2]:{port}/pages/k.html"),
+        ),
+        // a name that resolves to a private address, not the feed's own host
+        ("d", format!("http://localhost:{port}/pages/k.html")),
+        ("j", "javascript:alert(1)".to_string()),
+    ];
+    let items: Vec<(&str, &str, &str)> = links
+        .iter()
+        .map(|(g, l)| (*g, "Kremlin on peacekeepers", l.as_str()))
+        .collect();
+    http.route(
+        "/feeds/f.xml",
+        Route::ok("application/rss+xml", rss(&items)),
+    );
+    http.route(
+        "/pages/k.html",
+        Route::ok(
+            "text/html",
+            "<html><body><p>should never be fetched</p></body></html>",
+        ),
+    );
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        &[http.url("/feeds/f.xml")],
+        smtp.port,
+        "[fetch]\ntimeout = \"3s\"\n",
+    );
+    let out = run(&["check", "--config", cfg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = stdout(&out);
+    for host in [
+        "169.254.169.254",
+        "10.1.2.3",
+        "[::ffff:",
+        "localhost",
+        "javascript:",
+    ] {
+        let line = s
+            .lines()
+            .find(|x| x.trim_start().starts_with("page") && x.contains(host));
+        assert!(
+            line.is_some_and(|x| x.contains("refused") || x.contains("private")),
+            "{host} not refused:\n{s}"
+        );
+    }
+    assert!(
+        http.hits("/pages/k.html").is_empty(),
+        "a private link was fetched"
+    );
+}
