@@ -146,3 +146,37 @@ fn article_links_to_private_addresses_are_refused() {
         "a private link was fetched"
     );
 }
+
+#[test]
+fn too_many_requests_with_retry_after_delays_the_next_poll() {
+    let http = HttpServer::start();
+    http.route(
+        "/feeds/busy.xml",
+        Route::status(429).header("Retry-After", "7200"),
+    );
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &[http.url("/feeds/busy.xml")], smtp.port, "");
+    let out = run(&["check", "--config", cfg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("HTTP status 429"), "{}", stdout(&out));
+    let db = rusqlite::Connection::open(dir.path().join("state.db")).unwrap();
+    let (next, err_at): (String, String) = db
+        .query_row("SELECT next_poll, last_error_at FROM feeds", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    let next = chrono::DateTime::parse_from_rfc3339(&next).unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339(&err_at).unwrap();
+    assert!(
+        next - at >= chrono::Duration::seconds(7200),
+        "next poll {next} only {} after the 429",
+        next - at
+    );
+    let feeds = run(&["feeds", "--config", cfg.to_str().unwrap()]);
+    assert!(
+        stdout(&feeds).contains("HTTP status 429"),
+        "{}",
+        stdout(&feeds)
+    );
+}
