@@ -180,3 +180,47 @@ fn too_many_requests_with_retry_after_delays_the_next_poll() {
         stdout(&feeds)
     );
 }
+
+#[test]
+fn requests_to_one_host_never_exceed_the_per_host_limit() {
+    let http = HttpServer::start();
+    let items: Vec<(String, String)> = (0..16)
+        .map(|i| (format!("g{i}"), format!("/pages/p{i}.html")))
+        .collect();
+    let refs: Vec<(&str, &str, &str)> = items
+        .iter()
+        .map(|(g, l)| (g.as_str(), "A story", l.as_str()))
+        .collect();
+    http.route("/feeds/f.xml", Route::ok("application/rss+xml", rss(&refs)));
+    for (_, l) in &items {
+        let mut r = Route::ok(
+            "text/html",
+            "<html><body><p>Nothing to see.</p></body></html>",
+        );
+        r.delay_ms = 150;
+        http.route(l, r);
+    }
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        &[http.url("/feeds/f.xml")],
+        smtp.port,
+        "[fetch]\nper_host = 2\nconcurrency = 16\n",
+    );
+    let out = run(&["check", "--config", cfg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        http.seen()
+            .iter()
+            .filter(|s| s.path.starts_with("/pages/"))
+            .count(),
+        16
+    );
+    let max = http.max_in_flight();
+    assert!(max <= 2, "{max} requests at once to one host");
+    assert!(
+        max >= 2,
+        "the pages were fetched one by one ({max}); the limit was not exercised"
+    );
+}

@@ -25,6 +25,8 @@ pub struct Route {
     pub drip: bool,
     /// Announce this length but send zeros until the client hangs up.
     pub endless: Option<u64>,
+    /// Wait this long before answering.
+    pub delay_ms: u64,
 }
 
 impl Route {
@@ -37,6 +39,7 @@ impl Route {
             extra_headers: vec![],
             drip: false,
             endless: None,
+            delay_ms: 0,
         }
     }
     pub fn header(mut self, k: &str, v: &str) -> Route {
@@ -56,6 +59,7 @@ impl Route {
             extra_headers: vec![],
             drip: false,
             endless: None,
+            delay_ms: 0,
         }
     }
 }
@@ -73,6 +77,8 @@ pub struct HttpServer {
     pub port: u16,
     routes: Arc<Mutex<HashMap<String, Route>>>,
     seen: Arc<Mutex<Vec<Seen>>>,
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
+    max_in_flight: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl HttpServer {
@@ -83,6 +89,8 @@ impl HttpServer {
             port,
             routes: Arc::new(Mutex::new(HashMap::new())),
             seen: Arc::new(Mutex::new(Vec::new())),
+            in_flight: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            max_in_flight: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
         };
         let s = server.clone();
         thread::spawn(move || {
@@ -104,6 +112,11 @@ impl HttpServer {
 
     pub fn seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
+    }
+
+    /// The most requests this server was answering at one time.
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn hits(&self, path: &str) -> Vec<Seen> {
@@ -147,6 +160,13 @@ impl HttpServer {
                 .get(&path)
                 .cloned()
                 .unwrap_or(Route::status(404));
+            if route.delay_ms > 0 {
+                use std::sync::atomic::Ordering::SeqCst;
+                let now = self.in_flight.fetch_add(1, SeqCst) + 1;
+                self.max_in_flight.fetch_max(now, SeqCst);
+                thread::sleep(Duration::from_millis(route.delay_ms));
+                self.in_flight.fetch_sub(1, SeqCst);
+            }
             let not_modified =
                 route.etag.is_some() && headers.get("if-none-match") == route.etag.as_ref();
             let status = if not_modified { 304 } else { route.status };
