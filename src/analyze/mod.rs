@@ -1029,14 +1029,15 @@ fn sentence_claims_inner(
                 ) {
                     push_claim(
                         &mut out,
-                        Claim {
-                            actor: profile.actor_id(h.actor).to_string(),
-                            topic: profile.topic_id(t.topic).to_string(),
-                            stance: st,
-                            speaker: profile.actor_id(speaker.unwrap_or(h.actor)).to_string(),
-                            confidence: 0.75,
-                            sentence: sentence.to_string(),
-                        },
+                        make_claim(
+                            profile,
+                            h.actor,
+                            t.topic,
+                            st,
+                            speaker.unwrap_or(h.actor),
+                            0.75,
+                            sentence,
+                        ),
                     );
                 }
             }
@@ -1252,14 +1253,15 @@ fn sentence_claims_inner(
                             for a in h1.into_iter().filter(|a| !holders.contains(a)) {
                                 push_claim(
                                     &mut out,
-                                    Claim {
-                                        actor: profile.actor_id(a).to_string(),
-                                        topic: profile.topic_id(t.topic).to_string(),
-                                        stance: st1,
-                                        speaker: profile.actor_id(speaker.unwrap_or(a)).to_string(),
-                                        confidence: ((confidence - 0.05) * 100.0).round() / 100.0,
-                                        sentence: sentence.to_string(),
-                                    },
+                                    make_claim(
+                                        profile,
+                                        a,
+                                        t.topic,
+                                        st1,
+                                        speaker.unwrap_or(a),
+                                        ((confidence - 0.05) * 100.0).round() / 100.0,
+                                        sentence,
+                                    ),
                                 );
                             }
                         }
@@ -1292,14 +1294,15 @@ fn sentence_claims_inner(
                         for a in h1.into_iter().filter(|a| *a != d.actor) {
                             push_claim(
                                 &mut out,
-                                Claim {
-                                    actor: profile.actor_id(a).to_string(),
-                                    topic: profile.topic_id(t.topic).to_string(),
-                                    stance: st1,
-                                    speaker: profile.actor_id(speaker.unwrap_or(a)).to_string(),
-                                    confidence: ((confidence - 0.1) * 100.0).round() / 100.0,
-                                    sentence: sentence.to_string(),
-                                },
+                                make_claim(
+                                    profile,
+                                    a,
+                                    t.topic,
+                                    st1,
+                                    speaker.unwrap_or(a),
+                                    ((confidence - 0.1) * 100.0).round() / 100.0,
+                                    sentence,
+                                ),
                             );
                         }
                     }
@@ -1324,14 +1327,15 @@ fn sentence_claims_inner(
                 let spk = speaker.unwrap_or(h);
                 push_claim(
                     &mut out,
-                    Claim {
-                        actor: profile.actor_id(h).to_string(),
-                        topic: profile.topic_id(topic).to_string(),
+                    make_claim(
+                        profile,
+                        h,
+                        topic,
                         stance,
-                        speaker: profile.actor_id(spk).to_string(),
-                        confidence: (confidence * 100.0).round() / 100.0,
-                        sentence: sentence.to_string(),
-                    },
+                        spk,
+                        (confidence * 100.0).round() / 100.0,
+                        sentence,
+                    ),
                 );
                 // a contributor to the force named in the same clause backs it
                 let ff = profile.topics.iter().position(|x| x.id == "foreign_force");
@@ -1344,14 +1348,15 @@ fn sentence_claims_inner(
                     }) {
                         push_claim(
                             &mut out,
-                            Claim {
-                                actor: profile.actor_id(h).to_string(),
-                                topic: profile.topic_id(ff).to_string(),
+                            make_claim(
+                                profile,
+                                h,
+                                ff,
                                 stance,
-                                speaker: profile.actor_id(spk).to_string(),
-                                confidence: ((confidence - 0.05) * 100.0).round() / 100.0,
-                                sentence: sentence.to_string(),
-                            },
+                                spk,
+                                ((confidence - 0.05) * 100.0).round() / 100.0,
+                                sentence,
+                            ),
                         );
                     }
                 }
@@ -1425,6 +1430,26 @@ enum HolderBy {
     Owner,
     Speaker,
     Modifier,
+}
+
+/// A claim of actor `a` on topic `t` (profile indices).
+fn make_claim(
+    profile: &Profile,
+    a: usize,
+    t: usize,
+    stance: Stance,
+    speaker: usize,
+    confidence: f64,
+    sentence: &str,
+) -> Claim {
+    Claim {
+        actor: profile.actor_id(a).to_string(),
+        topic: profile.topic_id(t).to_string(),
+        stance,
+        speaker: profile.actor_id(speaker).to_string(),
+        confidence,
+        sentence: sentence.to_string(),
+    }
 }
 
 fn push_claim(out: &mut Vec<Claim>, c: Claim) {
