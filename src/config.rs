@@ -106,6 +106,7 @@ pub struct RawFetch {
     pub contact: Option<String>,
     #[serde(default)]
     pub allow_private_hosts: Vec<String>,
+    pub failing_after: Option<usize>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -178,6 +179,9 @@ pub struct Fetch {
     pub max_redirects: usize,
     pub user_agent: String,
     pub allow_private_hosts: Vec<String>,
+    /// After this many failures in a row, one "feed failing" alert (and one
+    /// "feed recovered" alert when it works again).
+    pub failing_after: usize,
 }
 
 /// A validated configuration.
@@ -512,6 +516,7 @@ impl Config {
             max_redirects: f.max_redirects.unwrap_or(5),
             user_agent,
             allow_private_hosts: f.allow_private_hosts.clone(),
+            failing_after: positive("fetch.failing_after", f.failing_after, 5)?,
         };
         if fetch.timeout.is_zero() {
             return Err(err("fetch.timeout", "must be above 0s".into()));

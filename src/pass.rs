@@ -239,6 +239,7 @@ pub async fn run_once(
     for (f, row, r) in results {
         let url = f.url.as_str().to_string();
         let next_ok = now + chrono::Duration::from_std(cfg.interval).unwrap_or_default();
+        let errors_before = summary.feed_errors.len();
         match r {
             Ok(Fetched::NotModified) => {
                 summary.feeds_not_modified += 1;
@@ -302,14 +303,26 @@ pub async fn run_once(
                         )?;
                     }
                 }
-                Err(e) => feed_failed(state, &mut summary, &url, &row, &e, None, now, opts)?,
+                Err(e) => {
+                    let n = feed_failed(state, &mut summary, &url, &row, &e, None, now, opts)?;
+                    if n == cfg.fetch.failing_after as i64 && !opts.dry_run {
+                        feed_notice(
+                            state,
+                            cfg,
+                            &url,
+                            "failing",
+                            &format!("{n} failures in a row; last: {e}"),
+                            now,
+                        )?;
+                    }
+                }
             },
             Err(e) => {
                 let retry = match &e {
                     FetchError::Status { retry_after, .. } => *retry_after,
                     _ => None,
                 };
-                feed_failed(
+                let n = feed_failed(
                     state,
                     &mut summary,
                     &url,
@@ -319,7 +332,23 @@ pub async fn run_once(
                     now,
                     opts,
                 )?;
+                if n == cfg.fetch.failing_after as i64 && !opts.dry_run {
+                    feed_notice(
+                        state,
+                        cfg,
+                        &url,
+                        "failing",
+                        &format!("{n} failures in a row; last: {e}"),
+                        now,
+                    )?;
+                }
             }
+        }
+        // a feed that had been reported failing works again
+        let ok_now = summary.feed_errors.len() == errors_before;
+        if ok_now && row.failures >= cfg.fetch.failing_after as i64 && !opts.dry_run {
+            let detail = format!("working again after {} failures", row.failures);
+            feed_notice(state, cfg, &url, "recovered", &detail, now)?;
         }
     }
 
@@ -552,17 +581,42 @@ fn feed_failed(
     retry_after: Option<Duration>,
     now: DateTime<Utc>,
     opts: &Options,
-) -> Result<()> {
+) -> Result<i64> {
     warn!(feed_url = url, error = err, "feed failed");
     summary.feed_errors.push((url.to_string(), err.to_string()));
-    if !opts.dry_run {
-        let mut wait = backoff(row.failures);
-        if let Some(r) = retry_after.and_then(|r| chrono::Duration::from_std(r).ok()) {
-            wait = wait.max(r);
-        }
-        state.feed_failed(url, err, now, now + wait)?;
+    if opts.dry_run {
+        return Ok(row.failures + 1);
     }
-    Ok(())
+    let mut wait = backoff(row.failures);
+    if let Some(r) = retry_after.and_then(|r| chrono::Duration::from_std(r).ok()) {
+        wait = wait.max(r);
+    }
+    state.feed_failed(url, err, now, now + wait)
+}
+
+/// Queues a "feed failing" or "feed recovered" notice.
+fn feed_notice(
+    state: &State,
+    cfg: &Config,
+    url: &str,
+    kind: &str,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let Some(em) = &cfg.email else { return Ok(()) };
+    info!(feed_url = url, kind, "feed health notice");
+    let r = render::render_feed_notice(url, kind, detail, &em.from, &em.to, now)?;
+    state.queue(
+        &NewAlert {
+            key: r.key,
+            subject: r.subject,
+            raw: r.raw,
+            text: r.text,
+            html: r.html,
+            shift_headers: Vec::new(),
+        },
+        now,
+    )
 }
 
 async fn load_and_analyze(

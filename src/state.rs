@@ -460,6 +460,16 @@ impl State {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Queues an alert that records no shift (a feed-health notice).
+    pub fn queue(&self, a: &NewAlert, now: DateTime<Utc>) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO outbox (alert_key, subject, message, created_at, status, text_part, html_part, shift_headers)
+             VALUES (?1, ?2, ?3, ?4, 'owed', ?5, ?6, '') ON CONFLICT(alert_key) DO NOTHING",
+            params![a.key, a.subject, a.raw, ts(now), a.text, a.html],
+        )?;
+        Ok(())
+    }
+
     /// Replaces the message of an alert still owed (same key, new content).
     pub fn update_owed(&self, key: &str, raw: &[u8], text: &str, html: &str) -> Result<()> {
         self.conn.execute(

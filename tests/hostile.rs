@@ -224,3 +224,44 @@ fn requests_to_one_host_never_exceed_the_per_host_limit() {
         "the pages were fetched one by one ({max}); the limit was not exercised"
     );
 }
+
+#[test]
+fn a_failing_feed_gives_one_failing_and_one_recovered_notice() {
+    let http = HttpServer::start();
+    http.route("/feeds/f.xml", Route::status(500));
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        &[http.url("/feeds/f.xml")],
+        smtp.port,
+        "[fetch]\nfailing_after = 2\n",
+    );
+    let cfg = cfg.to_str().unwrap();
+    for _ in 0..4 {
+        assert!(run(&["check", "--config", cfg]).status.success());
+    }
+    http.route("/feeds/f.xml", Route::ok("application/rss+xml", rss(&[])));
+    for _ in 0..2 {
+        assert!(run(&["check", "--config", cfg]).status.success());
+    }
+    let notices: Vec<String> = smtp
+        .mails()
+        .iter()
+        .filter_map(|m| {
+            headers(m)
+                .lines()
+                .find(|l| l.starts_with("X-Stancewatch-Feed: "))
+                .map(str::to_string)
+        })
+        .collect();
+    assert_eq!(notices.len(), 2, "{notices:?}");
+    assert!(
+        notices[0].starts_with("X-Stancewatch-Feed: failing http://127.0.0.1"),
+        "{notices:?}"
+    );
+    assert!(
+        notices[1].starts_with("X-Stancewatch-Feed: recovered http://127.0.0.1"),
+        "{notices:?}"
+    );
+}

@@ -420,6 +420,8 @@ struct Parts<'a> {
     shift_headers: &'a [String],
     message_id: &'a str,
     thread: Option<&'a str>,
+    /// `X-Stancewatch-Feed: failing|recovered URL` on feed-health notices.
+    feed_header: Option<&'a str>,
 }
 
 /// Builds a message from its parts: headers, then text and HTML twins.
@@ -436,6 +438,7 @@ fn assemble(
         shift_headers,
         message_id,
         thread,
+        feed_header,
     } = *parts;
     let mut b = Message::builder()
         .from(from.parse::<Mailbox>()?)
@@ -462,6 +465,9 @@ fn assemble(
             ),
     )?;
     let mut raw = Vec::new();
+    if let Some(f) = feed_header {
+        raw.extend_from_slice(format!("X-Stancewatch-Feed: {}\r\n", header_safe(f)).as_bytes());
+    }
     for v in shift_headers {
         raw.extend_from_slice(format!("X-Stancewatch-Shift: {}\r\n", header_safe(v)).as_bytes());
     }
@@ -533,6 +539,55 @@ pub fn render_digest(
         shift_headers: &headers,
         message_id: &message_id,
         thread: None,
+        feed_header: None,
+    };
+    let raw = assemble(&parts, from, to, date)?;
+    Ok(Rendered {
+        key,
+        subject,
+        text,
+        html,
+        raw,
+    })
+}
+
+/// Renders a feed-health notice: `kind` is "failing" or "recovered".
+pub fn render_feed_notice(
+    url: &str,
+    kind: &str,
+    detail: &str,
+    from: &str,
+    to: &[String],
+    date: DateTime<Utc>,
+) -> anyhow::Result<Rendered> {
+    let key = format!("feed-{kind}-{}", hash_hex(&[url, &date.to_rfc3339()]));
+    let subject = header_safe(&format!("Feed {kind}: {url}"));
+    let text = format!(
+        "Feed {kind}: {url}\n\n{}\n\n-- \nstancewatch\n",
+        header_safe(detail)
+    );
+    let html = format!(
+        "<!DOCTYPE html><html><body style=\"font-family:sans-serif;max-width:640px\"><h2 style=\"font-size:18px\">Feed {}: {}</h2><p>{}</p></body></html>",
+        escape_html(kind),
+        escape_html(url),
+        escape_html(detail)
+    );
+    let domain = from
+        .rsplit('@')
+        .next()
+        .unwrap_or("localhost")
+        .trim_end_matches('>')
+        .to_string();
+    let message_id = format!("<{key}@{domain}>");
+    let feed_header = format!("{kind} {url}");
+    let parts = Parts {
+        subject: &subject,
+        text: &text,
+        html: &html,
+        shift_headers: &[],
+        message_id: &message_id,
+        thread: None,
+        feed_header: Some(&feed_header),
     };
     let raw = assemble(&parts, from, to, date)?;
     Ok(Rendered {
@@ -572,6 +627,7 @@ pub fn render(
         shift_headers: &headers,
         message_id: &message_id,
         thread: Some(&thread),
+        feed_header: None,
     };
     let raw = assemble(&parts, from, to, date)?;
     Ok(Rendered {
