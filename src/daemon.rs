@@ -57,6 +57,7 @@ pub async fn run(config_path: &Path) -> Result<()> {
     let opts = Options {
         dry_run: false,
         only_due: true,
+        progress: false,
     };
     loop {
         let outcome = {

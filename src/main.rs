@@ -130,6 +130,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let opts = pass::Options {
                 dry_run,
                 only_due: false,
+                progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
             };
             let summary = runtime()?.block_on(pass::run_once(&cfg, engine, &mut state, &opts))?;
             write!(out, "{summary}")?;

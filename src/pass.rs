@@ -40,6 +40,60 @@ pub struct Options {
     pub dry_run: bool,
     /// Poll only feeds whose next poll time has come (the daemon).
     pub only_due: bool,
+    /// Draw a progress line on stderr (`check` on a terminal).
+    pub progress: bool,
+}
+
+/// A one-line progress display on stderr, redrawn at most ten times a second.
+struct Progress {
+    on: bool,
+    feeds_total: usize,
+    feeds: usize,
+    pages_total: usize,
+    pages: usize,
+    shifts: usize,
+    last: Option<std::time::Instant>,
+}
+
+impl Progress {
+    fn draw(&mut self, force: bool) {
+        if !self.on {
+            return;
+        }
+        let now = std::time::Instant::now();
+        if !force
+            && self
+                .last
+                .is_some_and(|l| now.duration_since(l) < Duration::from_millis(100))
+        {
+            return;
+        }
+        self.last = Some(now);
+        let width = 24usize;
+        let (done, total) = if self.pages_total > 0 {
+            (self.feeds + self.pages, self.feeds_total + self.pages_total)
+        } else {
+            (self.feeds, self.feeds_total.max(1))
+        };
+        let filled = (done * width / total.max(1)).min(width);
+        eprint!(
+            "\r[{}{}] feeds {}/{}  pages {}/{}  shifts {}   ",
+            "#".repeat(filled),
+            "-".repeat(width - filled),
+            self.feeds,
+            self.feeds_total,
+            self.pages,
+            self.pages_total,
+            self.shifts
+        );
+    }
+
+    fn finish(&mut self) {
+        if self.on {
+            self.draw(true);
+            eprintln!();
+        }
+    }
 }
 
 /// What a pass did, folded into one report.
@@ -219,7 +273,16 @@ pub async fn run_once(
         }
         due.push((f.clone(), row));
     }
-    let results: Vec<_> = futures::stream::iter(due.into_iter().map(|(f, row)| {
+    let mut progress = Progress {
+        on: opts.progress,
+        feeds_total: due.len(),
+        feeds: 0,
+        pages_total: 0,
+        pages: 0,
+        shifts: 0,
+        last: None,
+    };
+    let mut feed_stream = futures::stream::iter(due.into_iter().map(|(f, row)| {
         let fetcher = fetcher.clone();
         async move {
             let validators = if opts.dry_run {
@@ -231,9 +294,14 @@ pub async fn run_once(
             (f, row, r)
         }
     }))
-    .buffer_unordered(cfg.fetch.concurrency.max(1))
-    .collect()
-    .await;
+    .buffer_unordered(cfg.fetch.concurrency.max(1));
+    let mut results = Vec::new();
+    while let Some(r) = feed_stream.next().await {
+        results.push(r);
+        progress.feeds += 1;
+        progress.draw(false);
+    }
+    drop(feed_stream);
 
     let mut work: Vec<Work> = Vec::new();
     for (f, row, r) in results {
@@ -352,6 +420,8 @@ pub async fn run_once(
         }
     }
 
+    progress.pages_total = work.len();
+    progress.draw(true);
     // 2. pages and analysis, concurrently; results are recorded one by one
     let mut done_stream = futures::stream::iter(work.into_iter().map(|w| {
         let fetcher = fetcher.clone();
@@ -372,6 +442,9 @@ pub async fn run_once(
     // alerts of this pass, so later copies of a story can corroborate them
     let mut pass_alerts: Vec<PassAlert> = Vec::new();
     while let Some(done) = done_stream.next().await {
+        progress.pages += 1;
+        progress.shifts = summary.shifts.len();
+        progress.draw(false);
         let Done { work: w, result } = done;
         let link = w.entry.link.as_ref().map(|l| l.to_string());
         match result {
@@ -502,6 +575,8 @@ pub async fn run_once(
         }
     }
     drop(done_stream);
+    progress.shifts = summary.shifts.len();
+    progress.finish();
 
     // corroborated alerts are rendered again, with the other outlets listed
     if let Some(em) = &email {

@@ -220,4 +220,6 @@ fn the_demo_config_finds_a_shift_offline() {
     );
     let emls = std::fs::read_dir(dir.path().join("mail")).unwrap().count();
     assert!(emls >= 1);
+    // not a terminal: no progress line
+    assert!(!stderr(&out).contains("feeds 2/2"), "{}", stderr(&out));
 }
