@@ -371,27 +371,16 @@ pub async fn run_once(
                         )?;
                     }
                 }
-                Err(e) => {
-                    let n = feed_failed(state, &mut summary, &url, &row, &e, None, now, opts)?;
-                    if n == cfg.fetch.failing_after as i64 && !opts.dry_run {
-                        feed_notice(
-                            state,
-                            cfg,
-                            &url,
-                            "failing",
-                            &format!("{n} failures in a row; last: {e}"),
-                            now,
-                        )?;
-                    }
-                }
+                Err(e) => feed_failed(state, cfg, &mut summary, &url, &row, &e, None, now, opts)?,
             },
             Err(e) => {
                 let retry = match &e {
                     FetchError::Status { retry_after, .. } => *retry_after,
                     _ => None,
                 };
-                let n = feed_failed(
+                feed_failed(
                     state,
+                    cfg,
                     &mut summary,
                     &url,
                     &row,
@@ -400,16 +389,6 @@ pub async fn run_once(
                     now,
                     opts,
                 )?;
-                if n == cfg.fetch.failing_after as i64 && !opts.dry_run {
-                    feed_notice(
-                        state,
-                        cfg,
-                        &url,
-                        "failing",
-                        &format!("{n} failures in a row; last: {e}"),
-                        now,
-                    )?;
-                }
             }
         }
         // a feed that had been reported failing works again
@@ -649,6 +628,7 @@ fn skipped<'a>(feed_url: &'a str, e: &'a Entry, status: &'a str) -> ArticleRecor
 #[allow(clippy::too_many_arguments)]
 fn feed_failed(
     state: &State,
+    cfg: &Config,
     summary: &mut Summary,
     url: &str,
     row: &crate::state::FeedRow,
@@ -656,17 +636,23 @@ fn feed_failed(
     retry_after: Option<Duration>,
     now: DateTime<Utc>,
     opts: &Options,
-) -> Result<i64> {
+) -> Result<()> {
     warn!(feed_url = url, error = err, "feed failed");
     summary.feed_errors.push((url.to_string(), err.to_string()));
     if opts.dry_run {
-        return Ok(row.failures + 1);
+        return Ok(());
     }
     let mut wait = backoff(row.failures);
     if let Some(r) = retry_after.and_then(|r| chrono::Duration::from_std(r).ok()) {
         wait = wait.max(r);
     }
-    state.feed_failed(url, err, now, now + wait)
+    let n = state.feed_failed(url, err, now, now + wait)?;
+    // exactly once per run of failures: when the count reaches the threshold
+    if n == cfg.fetch.failing_after as i64 {
+        let detail = format!("{n} failures in a row; last: {err}");
+        feed_notice(state, cfg, url, "failing", &detail, now)?;
+    }
+    Ok(())
 }
 
 /// Queues a "feed failing" or "feed recovered" notice.

@@ -1005,6 +1005,15 @@ fn sentence_claims_inner(
     let mut carried_holder: Option<Vec<usize>> = None;
     for (ci, &(cs, ce)) in clause_list.iter().enumerate() {
         let mut clause_holder: Option<Vec<usize>> = None;
+        // the stance and holders of an outer cue that relays a position
+        // ("Putin agreed that …", "felt threatened by the proposal, which …")
+        let outer_view = |c1: &Cue| -> Option<(Stance, Vec<usize>)> {
+            let st = stance_of(profile, toks, &markers, &cue_starts, cs, c1.start, c1.kind)?;
+            let h = choose_holder(
+                profile, toks, mentions, &markers, &topics, cs, ce, c1.start, c1.end,
+            )?;
+            Some((st, h))
+        };
         // "… cede the entire Donetsk region — a non-starter for the country":
         // an evaluation after a dash speaks of the clause before it
         if ci > 0
@@ -1244,12 +1253,7 @@ fn sentence_claims_inner(
                         .filter(|c| !cues.iter().any(|o| o.start > c.end && o.end <= hs))
                         .max_by_key(|c| c.start);
                     if let Some(c1) = outer {
-                        let st1 =
-                            stance_of(profile, toks, &markers, &cue_starts, cs, c1.start, c1.kind);
-                        let h1 = choose_holder(
-                            profile, toks, mentions, &markers, &topics, cs, ce, c1.start, c1.end,
-                        );
-                        if let (Some(st1), Some(h1)) = (st1, h1) {
+                        if let Some((st1, h1)) = outer_view(c1) {
                             for a in h1.into_iter().filter(|a| !holders.contains(a)) {
                                 push_claim(
                                     &mut out,
@@ -1283,13 +1287,8 @@ fn sentence_claims_inner(
                     .filter(|c| cs <= c.start && c.end <= d.start)
                     .max_by_key(|c| c.start);
                 if let Some(c1) = outer {
-                    let st1 =
-                        stance_of(profile, toks, &markers, &cue_starts, cs, c1.start, c1.kind);
-                    let h1 = choose_holder(
-                        profile, toks, mentions, &markers, &topics, cs, ce, c1.start, c1.end,
-                    );
-                    if let (Some(st1), Some(h1), Stance::Supports | Stance::Conditional) =
-                        (st1, h1, stance)
+                    if let (Some((st1, h1)), Stance::Supports | Stance::Conditional) =
+                        (outer_view(c1), stance)
                     {
                         for a in h1.into_iter().filter(|a| *a != d.actor) {
                             push_claim(
