@@ -9,6 +9,7 @@
 //! * [`feed`] — feed bytes → entries, and each entry's identity.
 //! * [`extract`] — HTML → article text (pure).
 //! * [`analyze`] — article text → claims (pure).
+//! * [`neardup`] — MinHash signatures: one wire story, one alert.
 //! * [`ledger`] — the baseline from the seeds; positions and evidence (pure).
 //! * [`compare`] — claims vs ledger → shifts with word diffs (pure).
 //! * [`state`] — SQLite: feeds, entries, claims, ledger history, outbox.
@@ -32,6 +33,7 @@ pub mod feed;
 pub mod fetch;
 pub mod ledger;
 pub mod logging;
+pub mod neardup;
 pub mod notify;
 pub mod output;
 pub mod pass;

@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -26,13 +26,19 @@ use crate::extract;
 use crate::feed::{self, Entry};
 use crate::fetch::{FetchError, Fetched, Fetcher};
 use crate::ledger::Ledger;
+use crate::neardup::{self, Signature};
 use crate::notify::mailer::{Mailer, Outcome};
 use crate::notify::render::{self, Alert, Matrix, Source};
-use crate::state::{ArticleRecord, NewAlert, OutboxRow, State};
+use crate::state::{ArticleRecord, NewAlert, OutboxRow, State, StoryRef};
 
 /// How many times a page that fails to load is tried before the feed's own
 /// summary is analysed instead.
 const PAGE_ATTEMPTS: i64 = 3;
+
+/// How far back a syndicated copy is matched against stories already read.
+const STORY_WINDOW_DAYS: i64 = 14;
+
+type Stories = Arc<Mutex<neardup::Index<StoryRef>>>;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -106,6 +112,8 @@ pub struct Summary {
     pub feed_errors: Vec<(String, String)>,
     pub entries_new: usize,
     pub entries_old: usize,
+    /// Articles that repeat a story already read (syndicated copies).
+    pub duplicates: usize,
     pub page_errors: Vec<(String, String)>,
     pub articles: usize,
     pub relevant: usize,
@@ -152,8 +160,8 @@ impl fmt::Display for Summary {
         }
         writeln!(
             f,
-            "entries:  {} new, {} recorded without analysis (older than max_age)",
-            self.entries_new, self.entries_old
+            "entries:  {} new, {} recorded without analysis (older than max_age), {} repeating a story already read",
+            self.entries_new, self.entries_old, self.duplicates
         )?;
         for (u, e) in &self.page_errors {
             writeln!(f, "  page    {u}: {e}")?;
@@ -209,6 +217,8 @@ struct PassAlert {
     source: Source,
     shifts: Vec<Shift>,
     matrix: Matrix,
+    /// The entry that made it.
+    origin: (String, String),
     /// (outlet, link) of later articles that report the same positions.
     corroborating: Vec<(String, Option<String>)>,
 }
@@ -224,7 +234,16 @@ struct Work {
 
 struct Done {
     work: Work,
-    result: Result<(Article, Analysis), String>,
+    result: Result<Loaded, String>,
+}
+
+/// A page read and analysed.
+struct Loaded {
+    article: Article,
+    analysis: Analysis,
+    fingerprint: Option<Signature>,
+    /// The story already read that this page repeats, if any.
+    copy_of: Option<StoryRef>,
 }
 
 fn backoff(failures: i64) -> chrono::Duration {
@@ -254,6 +273,11 @@ pub async fn run_once(
         .collect();
     let fetcher = Fetcher::new(&cfg.fetch, &hosts)?;
     let mut ledger: Ledger = state.ledger()?;
+    let mut index = neardup::Index::default();
+    for (sig, story) in state.stories(now - chrono::Duration::days(STORY_WINDOW_DAYS))? {
+        index.insert(sig, story);
+    }
+    let stories: Stories = Arc::new(Mutex::new(index));
 
     // 1. feeds, concurrently
     let mut due = Vec::new();
@@ -405,8 +429,9 @@ pub async fn run_once(
     let mut done_stream = futures::stream::iter(work.into_iter().map(|w| {
         let fetcher = fetcher.clone();
         let engine = engine.clone();
+        let stories = stories.clone();
         async move {
-            let result = load_and_analyze(&fetcher, engine, &w).await;
+            let result = load_and_analyze(&fetcher, engine, &stories, &w).await;
             Done { work: w, result }
         }
     }))
@@ -420,6 +445,8 @@ pub async fn run_once(
     let mut seen_keys: HashSet<String> = HashSet::new();
     // alerts of this pass, so later copies of a story can corroborate them
     let mut pass_alerts: Vec<PassAlert> = Vec::new();
+    // syndicated copies read in this pass: (original, outlet, link)
+    let mut copies: Vec<(StoryRef, String, Option<String>)> = Vec::new();
     while let Some(done) = done_stream.next().await {
         progress.pages += 1;
         progress.shifts = summary.shifts.len();
@@ -438,13 +465,30 @@ pub async fn run_once(
                     state.record(&rec, now)?;
                 }
             }
-            Ok((article, analysis)) => {
+            Ok(Loaded {
+                article,
+                analysis,
+                fingerprint,
+                copy_of,
+            }) => {
                 summary.articles += 1;
                 summary.claims += analysis.claims.len();
                 if analysis.relevant {
                     summary.relevant += 1;
                 }
                 let shifts = compare::compare(&ledger, &analysis.claims, engine.min_confidence);
+                // a copy of a story already read that says nothing new is
+                // recorded as one and corroborates the original's alert; a
+                // copy with news of its own (an update) is read as news
+                let copy_of = copy_of.filter(|_| shifts.is_empty());
+                let dup_of = copy_of
+                    .as_ref()
+                    .map(|of| of.link.clone().unwrap_or_else(|| of.entry_id.clone()));
+                if let Some(of) = copy_of {
+                    summary.duplicates += 1;
+                    debug!(link = ?link, original = ?dup_of, "a copy of a story already read");
+                    copies.push((of, w.outlet.clone(), link.clone()));
+                }
                 for s in &shifts {
                     let mut cell = crate::ledger::Cell {
                         actor: s.actor.clone(),
@@ -511,6 +555,7 @@ pub async fn run_once(
                         source: source.clone(),
                         shifts: shifts.clone(),
                         matrix: matrix.clone(),
+                        origin: (w.feed_url.clone(), w.entry.id.clone()),
                         corroborating: Vec::new(),
                     });
                     if opts.dry_run {
@@ -540,12 +585,19 @@ pub async fn run_once(
                             title: &w.entry.title,
                             link: link.as_deref(),
                             published: w.entry.published,
-                            status: "analysed",
+                            status: if dup_of.is_some() {
+                                "duplicate"
+                            } else {
+                                "analysed"
+                            },
                             error: None,
                             relevant: Some(analysis.relevant),
                             claims: &analysis.claims,
                             shifts: &shifts,
                             alert,
+                            fingerprint,
+                            outlet: Some(&w.outlet),
+                            dup_of: dup_of.as_deref(),
                         },
                         now,
                     )?;
@@ -556,6 +608,18 @@ pub async fn run_once(
     drop(done_stream);
     progress.shifts = summary.shifts.len();
     progress.finish();
+
+    // a copy of a story that made an alert in this pass corroborates it
+    for (of, outlet, link) in copies {
+        if let Some(pa) = pass_alerts
+            .iter_mut()
+            .find(|p| p.origin.0 == of.feed_url && p.origin.1 == of.entry_id)
+        {
+            if pa.source.link != link && !pa.corroborating.iter().any(|x| x.1 == link) {
+                pa.corroborating.push((outlet, link));
+            }
+        }
+    }
 
     // corroborated alerts are rendered again, with the other outlets listed
     if let Some(em) = &email {
@@ -622,6 +686,9 @@ fn skipped<'a>(feed_url: &'a str, e: &'a Entry, status: &'a str) -> ArticleRecor
         claims: &[],
         shifts: &[],
         alert: None,
+        fingerprint: None,
+        outlet: None,
+        dup_of: None,
     }
 }
 
@@ -683,8 +750,9 @@ fn feed_notice(
 async fn load_and_analyze(
     fetcher: &Fetcher,
     engine: Arc<Engine>,
+    stories: &Stories,
     w: &Work,
-) -> Result<(Article, Analysis), String> {
+) -> Result<Loaded, String> {
     let fallback = || {
         let text = extract::extract(&w.entry.summary).text;
         Article {
@@ -692,6 +760,13 @@ async fn load_and_analyze(
             body: text,
         }
     };
+    let me = StoryRef {
+        feed_url: w.feed_url.clone(),
+        entry_id: w.entry.id.clone(),
+        link: w.entry.link.as_ref().map(|l| l.to_string()),
+        outlet: w.outlet.clone(),
+    };
+    let stories = stories.clone();
     let article = match &w.entry.link {
         None => fallback(),
         Some(link) => match fetcher.fetch_page(link, &w.feed_base).await {
@@ -703,8 +778,7 @@ async fn load_and_analyze(
                     if a.title.is_empty() {
                         a.title = title;
                     }
-                    let analysis = engine.analyze(&a);
-                    (a, analysis)
+                    read(&engine, &stories, me, a)
                 })
                 .await
                 .map_err(|e| e.to_string());
@@ -717,12 +791,35 @@ async fn load_and_analyze(
             Err(e) => return Err(e.to_string()),
         },
     };
-    tokio::task::spawn_blocking(move || {
-        let analysis = engine.analyze(&article);
-        (article, analysis)
-    })
-    .await
-    .map_err(|e| e.to_string())
+    tokio::task::spawn_blocking(move || read(&engine, &stories, me, article))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Analyses an article, and looks its text up among the stories already
+/// read (those of other entries: an entry changed in place is not a copy of
+/// itself). An article that repeats none becomes one of them.
+fn read(engine: &Engine, stories: &Stories, me: StoryRef, article: Article) -> Loaded {
+    let fingerprint = Signature::of(&article.body);
+    let mut copy_of = None;
+    if let Some(sig) = &fingerprint {
+        // a poisoned lock only means another reader panicked; the index is whole
+        let mut index = stories.lock().unwrap_or_else(|p| p.into_inner());
+        let found = index.find(sig, |s| {
+            s.feed_url != me.feed_url || s.entry_id != me.entry_id
+        });
+        match found {
+            Some((of, _)) => copy_of = Some(of.clone()),
+            None => index.insert(*sig, me),
+        }
+    }
+    let analysis = engine.analyze(&article);
+    Loaded {
+        article,
+        analysis,
+        fingerprint,
+        copy_of,
+    }
 }
 
 /// Sends owed alerts; transient failures wait with exponential backoff.

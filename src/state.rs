@@ -15,6 +15,7 @@ use crate::analyze::{Claim, Stance};
 use crate::compare::Shift;
 use crate::fetch::Validators;
 use crate::ledger::{Cell, Evidence, Ledger};
+use crate::neardup::Signature;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -37,13 +38,17 @@ CREATE TABLE IF NOT EXISTS entries (
     title TEXT NOT NULL,
     link TEXT,
     published TEXT,
-    status TEXT NOT NULL,          -- analysed | skipped_old | pending | failed
+    status TEXT NOT NULL,          -- analysed | skipped_old | pending | duplicate
     attempts INTEGER NOT NULL DEFAULT 0,
     error TEXT,
     relevant INTEGER,
     seen_at TEXT NOT NULL,
+    fingerprint BLOB,              -- MinHash signature of the article's text
+    outlet TEXT,
+    dup_of TEXT,                   -- link of the story this one repeats
     PRIMARY KEY (feed_url, entry_id)
 );
+CREATE INDEX IF NOT EXISTS entries_seen ON entries (seen_at);
 CREATE TABLE IF NOT EXISTS claims (
     id INTEGER PRIMARY KEY,
     feed_url TEXT NOT NULL,
@@ -153,6 +158,20 @@ pub struct ArticleRecord<'a> {
     pub claims: &'a [Claim],
     pub shifts: &'a [Shift],
     pub alert: Option<NewAlert>,
+    /// The article's signature, and its outlet, for near-duplicate search.
+    pub fingerprint: Option<Signature>,
+    pub outlet: Option<&'a str>,
+    /// The story this article repeats (its link, else its entry id).
+    pub dup_of: Option<&'a str>,
+}
+
+/// A story already read, as the near-duplicate index keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoryRef {
+    pub feed_url: String,
+    pub entry_id: String,
+    pub link: Option<String>,
+    pub outlet: String,
 }
 
 pub struct State {
@@ -162,17 +181,39 @@ pub struct State {
 /// Brings a database made by an older version up to this schema.
 fn migrate(conn: &Connection) -> Result<()> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    if version < 2 {
-        let mut st = conn.prepare("SELECT name FROM pragma_table_info('outbox')")?;
-        let cols: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-        for col in ["text_part", "html_part", "shift_headers"] {
-            if !cols.iter().any(|c| c == col) {
-                conn.execute_batch(&format!(
-                    "ALTER TABLE outbox ADD COLUMN {col} TEXT NOT NULL DEFAULT ''"
-                ))?;
+    let add_missing = |table: &str, cols: &[(&str, &str)]| -> Result<()> {
+        let mut st = conn.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?;
+        let have: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        for (col, decl) in cols {
+            if !have.iter().any(|c| c == col) {
+                conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {col} {decl}"))?;
             }
         }
+        Ok(())
+    };
+    if version < 2 {
+        let text = "TEXT NOT NULL DEFAULT ''";
+        add_missing(
+            "outbox",
+            &[
+                ("text_part", text),
+                ("html_part", text),
+                ("shift_headers", text),
+            ],
+        )?;
         conn.pragma_update(None, "user_version", 2)?;
+    }
+    if version < 3 {
+        add_missing(
+            "entries",
+            &[
+                ("fingerprint", "BLOB"),
+                ("outlet", "TEXT"),
+                ("dup_of", "TEXT"),
+            ],
+        )?;
+        conn.execute_batch("CREATE INDEX IF NOT EXISTS entries_seen ON entries (seen_at)")?;
+        conn.pragma_update(None, "user_version", 3)?;
     }
     Ok(())
 }
@@ -388,11 +429,13 @@ impl State {
         let tx = self.conn.transaction()?;
         let now_s = ts(now);
         tx.execute(
-            "INSERT INTO entries (feed_url, entry_id, content_hash, title, link, published, status, attempts, error, relevant, seen_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10)
+            "INSERT INTO entries (feed_url, entry_id, content_hash, title, link, published, status, attempts, error, relevant, seen_at,
+               fingerprint, outlet, dup_of)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT(feed_url, entry_id) DO UPDATE SET content_hash = excluded.content_hash, title = excluded.title,
                link = excluded.link, status = excluded.status, attempts = entries.attempts + 1, error = excluded.error,
-               relevant = excluded.relevant, seen_at = excluded.seen_at",
+               relevant = excluded.relevant, seen_at = excluded.seen_at, fingerprint = excluded.fingerprint,
+               outlet = excluded.outlet, dup_of = excluded.dup_of",
             params![
                 rec.feed_url,
                 rec.entry_id,
@@ -403,7 +446,10 @@ impl State {
                 rec.status,
                 rec.error,
                 rec.relevant,
-                now_s
+                now_s,
+                rec.fingerprint.map(|f| f.to_bytes()),
+                rec.outlet,
+                rec.dup_of
             ],
         )?;
         for c in rec.claims {
@@ -436,6 +482,34 @@ impl State {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Signatures of the stories read since `since` (originals only: a
+    /// copy points at its original), oldest first.
+    pub fn stories(&self, since: DateTime<Utc>) -> Result<Vec<(Signature, StoryRef)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT fingerprint, feed_url, entry_id, link, COALESCE(outlet, '') FROM entries
+             WHERE fingerprint IS NOT NULL AND dup_of IS NULL AND seen_at >= ?1 ORDER BY seen_at, rowid",
+        )?;
+        let rows = stmt.query_map(params![ts(since)], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                StoryRef {
+                    feed_url: r.get(1)?,
+                    entry_id: r.get(2)?,
+                    link: r.get(3)?,
+                    outlet: r.get(4)?,
+                },
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (bytes, story) = row?;
+            if let Some(sig) = Signature::from_bytes(&bytes) {
+                out.push((sig, story));
+            }
+        }
+        Ok(out)
     }
 
     /// Alerts owed and due now.

@@ -243,3 +243,165 @@ fn the_same_story_elsewhere_is_listed_as_corroboration_not_mailed_twice() {
         "{text}"
     );
 }
+
+/// A wire story long enough to be fingerprinted, carrying one shift.
+fn wire_story(dateline: &str, cut_last: bool) -> String {
+    wire_story_with(dateline, cut_last, "")
+}
+
+fn wire_story_with(dateline: &str, cut_last: bool, update: &str) -> String {
+    let mut paras = vec![
+        format!("{dateline} Kremlin aide Yuri Ushakov said on Thursday that Moscow could accept peacekeepers in Ukraine only if they came from neutral countries outside NATO."),
+        "The remarks came as European envoys gathered in Paris to compare notes on a possible reassurance force, a plan that has divided capitals for months and that officials describe as still far from settled.".to_string(),
+        "Diplomats said the talks would continue next week in Brussels, where defence ministers are due to review what each country could contribute to monitoring a ceasefire along the front line.".to_string(),
+        "Several ministers cautioned that no decision on troop numbers had been taken and that parliaments would have the final word in many member states.".to_string(),
+    ];
+    if cut_last {
+        paras.pop();
+    }
+    if !update.is_empty() {
+        paras.push(update.to_string());
+    }
+    let body: String = paras.iter().map(|p| format!("<p>{p}</p>")).collect();
+    format!(
+        "<!DOCTYPE html><html><head><title>x</title></head><body><nav><a href=\"/\">Home</a> <a href=\"/world\">World</a></nav><article><h1>Moscow sets terms for peacekeepers</h1>{body}</article><footer>All rights reserved.</footer></body></html>"
+    )
+}
+
+#[test]
+fn a_syndicated_wire_story_gives_one_alert_across_outlets_and_passes() {
+    let http = HttpServer::start();
+    for (feed, page, dateline, cut) in [
+        ("/a/feed.xml", "/a/story.html", "MOSCOW (Wire) -", false),
+        (
+            "/b/feed.xml",
+            "/b/2026/story.html",
+            "MOSCOW, Nov 20 (Agency) -",
+            true,
+        ),
+        ("/c/feed.xml", "/c/news/story.html", "Moscow —", false),
+    ] {
+        http.route(
+            feed,
+            Route::ok(
+                "application/rss+xml",
+                rss(&[(&format!("{feed}#1"), "Moscow sets terms", page)]),
+            ),
+        );
+        http.route(page, Route::ok("text/html", wire_story(dateline, cut)));
+    }
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let feeds = vec![http.url("/a/feed.xml"), http.url("/b/feed.xml")];
+    let cfg = write_config(dir.path(), &feeds, smtp.port, "");
+    let out = run(&["check", "--config", cfg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("1 repeating a story already read"),
+        "{}",
+        stdout(&out)
+    );
+    let mails = smtp.mails();
+    assert_eq!(mails.len(), 1, "one story, one alert: {}", stdout(&out));
+    let text = mime_part(&mails[0], "text/plain").unwrap();
+    assert!(text.contains("Also reported by"), "{text}");
+    assert!(
+        text.contains("/a/story.html") && text.contains("/b/2026/story.html"),
+        "{text}"
+    );
+
+    // a third outlet carries the story a pass later, in a new process
+    let feeds = vec![
+        http.url("/a/feed.xml"),
+        http.url("/b/feed.xml"),
+        http.url("/c/feed.xml"),
+    ];
+    let cfg = write_config(dir.path(), &feeds, smtp.port, "");
+    let out = run(&["check", "--config", cfg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(smtp.mails().len(), 1, "no second alert: {}", stdout(&out));
+
+    let db = rusqlite::Connection::open(dir.path().join("state.db")).unwrap();
+    let mut st = db
+        .prepare("SELECT link, status, dup_of FROM entries ORDER BY link")
+        .unwrap();
+    let rows: Vec<(String, String, Option<String>)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let original = http.url("/a/story.html");
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let by_status = |s: &str| rows.iter().filter(|r| r.1 == s).count();
+    assert_eq!(by_status("analysed"), 1, "{rows:?}");
+    assert_eq!(by_status("duplicate"), 2, "{rows:?}");
+    // the copies point at the story that was read, whichever outlet it was
+    let read = rows.iter().find(|r| r.1 == "analysed").unwrap().0.clone();
+    for r in rows.iter().filter(|r| r.1 == "duplicate") {
+        assert_eq!(r.2.as_deref(), Some(read.as_str()), "{rows:?}");
+    }
+    assert!(
+        read == original || read.ends_with("/b/2026/story.html"),
+        "{rows:?}"
+    );
+}
+
+#[test]
+fn an_entry_updated_in_place_is_read_again_once_not_taken_for_a_copy() {
+    let http = HttpServer::start();
+    let serve = |title: &str, update: &str| {
+        http.route(
+            "/feed.xml",
+            Route::ok(
+                "application/rss+xml",
+                rss(&[("story-1", title, "/story.html")]),
+            ),
+        );
+        http.route(
+            "/story.html",
+            Route::ok(
+                "text/html",
+                wire_story_with("MOSCOW (Wire) -", false, update),
+            ),
+        );
+    };
+    serve("Moscow sets terms", "");
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &[http.url("/feed.xml")], smtp.port, "");
+    let cfg = cfg.to_str().unwrap();
+    let out = run(&["check", "--config", cfg]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(smtp.mails().len(), 1, "{}", stdout(&out));
+
+    // the same entry, updated: a paragraph with news of its own
+    serve(
+        "Moscow sets terms; Rome keeps its soldiers home",
+        "Prime Minister Giorgia Meloni said on Wednesday that Italy would not send its soldiers to Ukraine as part of any post-war mission.",
+    );
+    let out = run(&["check", "--config", cfg]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("0 repeating a story already read"),
+        "{}",
+        stdout(&out)
+    );
+    let mails = smtp.mails();
+    assert_eq!(mails.len(), 2, "{}", stdout(&out));
+    assert!(mails[1].contains("italy/own_troops"), "{}", mails[1]);
+
+    // unchanged since: not read a third time
+    let out = run(&["check", "--config", cfg]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(http.hits("/story.html").len(), 2);
+    assert_eq!(smtp.mails().len(), 2);
+    let db = rusqlite::Connection::open(dir.path().join("state.db")).unwrap();
+    let (status, attempts): (String, i64) = db
+        .query_row(
+            "SELECT status, attempts FROM entries WHERE entry_id = 'story-1'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((status.as_str(), attempts), ("analysed", 2));
+}
