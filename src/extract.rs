@@ -204,10 +204,10 @@ fn content_root(doc: &Html) -> ElementRef<'_> {
             .select(&s)
             .filter(|e| !is_dropped(e.value()))
             .max_by_key(|e| paragraph_chars(*e));
-        if let Some(e) = best {
-            if paragraph_chars(e) > 200 {
-                return e;
-            }
+        if let Some(e) = best
+            && paragraph_chars(e) > 200
+        {
+            return e;
         }
     }
     let p = Selector::parse("p").expect("static selector");

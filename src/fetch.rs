@@ -153,10 +153,10 @@ pub fn check_link(url: &Url, allowed: &HashSet<String>) -> Result<(), FetchError
         return Ok(());
     }
     let literal = host.trim_start_matches('[').trim_end_matches(']');
-    if let Ok(ip) = literal.parse::<IpAddr>() {
-        if !is_public(ip) {
-            return Err(FetchError::Refused(format!("{ip} is not a public address")));
-        }
+    if let Ok(ip) = literal.parse::<IpAddr>()
+        && !is_public(ip)
+    {
+        return Err(FetchError::Refused(format!("{ip} is not a public address")));
     }
     Ok(())
 }

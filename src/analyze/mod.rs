@@ -253,23 +253,22 @@ pub fn find_date(line: &str) -> Option<NaiveDate> {
         };
         if let Some(m) = month_of(w) {
             // Month Day Year
-            if i + 2 < words.len() {
-                if let (Ok(d), Some(y)) = (
+            if i + 2 < words.len()
+                && let (Ok(d), Some(y)) = (
                     words[i + 1].trim_end_matches(['.', ',']).parse::<u32>(),
                     year(words[i + 2]),
-                ) {
-                    if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
-                        return Some(date);
-                    }
-                }
+                )
+                && let Some(date) = NaiveDate::from_ymd_opt(y, m, d)
+            {
+                return Some(date);
             }
             // Day Month Year
-            if i >= 1 && i + 1 < words.len() {
-                if let (Ok(d), Some(y)) = (words[i - 1].parse::<u32>(), year(words[i + 1])) {
-                    if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
-                        return Some(date);
-                    }
-                }
+            if i >= 1
+                && i + 1 < words.len()
+                && let (Ok(d), Some(y)) = (words[i - 1].parse::<u32>(), year(words[i + 1]))
+                && let Some(date) = NaiveDate::from_ymd_opt(y, m, d)
+            {
+                return Some(date);
             }
         }
     }
@@ -522,16 +521,17 @@ fn find_mentions(profile: &Profile, sentence: &str, toks: &[Token], ctx: &Contex
                 out.push(Mention::resolved(a, i, end, MentionKind::Alias, true));
                 i = end;
                 continue;
-            } else if w == "the" && starts_clause {
-                if let Some(r) = profile.person_roles.longest_at(toks, i + 1) {
-                    // "the president said", not "the president of France"
-                    let followed_by_of = toks.get(r.end).is_some_and(|t| t.norm == "of");
-                    let actor = ctx.last_person.or(ctx.last_actor);
-                    if let (false, Some(a)) = (followed_by_of, actor) {
-                        out.push(Mention::resolved(a, i, r.end, MentionKind::Person, false));
-                        i = r.end;
-                        continue;
-                    }
+            } else if w == "the"
+                && starts_clause
+                && let Some(r) = profile.person_roles.longest_at(toks, i + 1)
+            {
+                // "the president said", not "the president of France"
+                let followed_by_of = toks.get(r.end).is_some_and(|t| t.norm == "of");
+                let actor = ctx.last_person.or(ctx.last_actor);
+                if let (false, Some(a)) = (followed_by_of, actor) {
+                    out.push(Mention::resolved(a, i, r.end, MentionKind::Person, false));
+                    i = r.end;
+                    continue;
                 }
             }
             i += 1;
@@ -700,13 +700,13 @@ fn with_owners(
                 let noun = h.start - 2;
                 let is_plan = profile.doc_nouns.longest_at(toks, noun).is_some()
                     || profile.nominal_cues.longest_at(toks, noun).is_some();
-                if is_plan && toks[noun - 1].norm == "'s" {
-                    if let Some(m) = mentions
+                if is_plan
+                    && toks[noun - 1].norm == "'s"
+                    && let Some(m) = mentions
                         .iter()
                         .find(|m| m.end == noun - 1 && m.role == Role::Holder)
-                    {
-                        h.owner = Some(m.actor);
-                    }
+                {
+                    h.owner = Some(m.actor);
                 }
             }
         }
@@ -749,30 +749,30 @@ fn with_owners(
         .map(|(i, _)| i)
         .collect();
     for h in hits.iter_mut().filter(|h| troop_topics.contains(&h.topic)) {
-        if h.start > 0 && h.kind != TermKind::Action {
-            if let Some(v) = profile
+        if h.start > 0
+            && h.kind != TermKind::Action
+            && let Some(v) = profile
                 .deploy_verbs
                 .longest_at(toks, h.start - 1)
                 .filter(|v| v.end == h.start)
-            {
-                let keep = matches!(toks[v.start].norm.as_str(), "keep" | "keeping");
-                let out_follows = toks.get(h.end).is_some_and(|t| t.norm == "out");
-                h.start = v.start;
-                h.kind = if keep && out_follows {
-                    TermKind::NegAction
-                } else {
-                    TermKind::Action
-                };
-                if out_follows {
-                    h.end += 1;
-                }
-                continue;
+        {
+            let keep = matches!(toks[v.start].norm.as_str(), "keep" | "keeping");
+            let out_follows = toks.get(h.end).is_some_and(|t| t.norm == "out");
+            h.start = v.start;
+            h.kind = if keep && out_follows {
+                TermKind::NegAction
+            } else {
+                TermKind::Action
+            };
+            if out_follows {
+                h.end += 1;
             }
+            continue;
         }
-        if let Some(v) = profile.deploy_verbs.longest_at(toks, h.end) {
-            if toks[h.end].norm.ends_with("ed") || toks[h.end].norm == "sent" {
-                h.end = v.end;
-            }
+        if let Some(v) = profile.deploy_verbs.longest_at(toks, h.end)
+            && (toks[h.end].norm.ends_with("ed") || toks[h.end].norm == "sent")
+        {
+            h.end = v.end;
         }
     }
     hits.sort_by_key(|h| (h.start, h.end));
@@ -1252,22 +1252,22 @@ fn sentence_claims_inner(
                         .filter(|c| toks[c.end..hs].iter().any(|t| t.norm == "that"))
                         .filter(|c| !cues.iter().any(|o| o.start > c.end && o.end <= hs))
                         .max_by_key(|c| c.start);
-                    if let Some(c1) = outer {
-                        if let Some((st1, h1)) = outer_view(c1) {
-                            for a in h1.into_iter().filter(|a| !holders.contains(a)) {
-                                push_claim(
-                                    &mut out,
-                                    make_claim(
-                                        profile,
-                                        a,
-                                        t.topic,
-                                        st1,
-                                        speaker.unwrap_or(a),
-                                        ((confidence - 0.05) * 100.0).round() / 100.0,
-                                        sentence,
-                                    ),
-                                );
-                            }
+                    if let Some(c1) = outer
+                        && let Some((st1, h1)) = outer_view(c1)
+                    {
+                        for a in h1.into_iter().filter(|a| !holders.contains(a)) {
+                            push_claim(
+                                &mut out,
+                                make_claim(
+                                    profile,
+                                    a,
+                                    t.topic,
+                                    st1,
+                                    speaker.unwrap_or(a),
+                                    ((confidence - 0.05) * 100.0).round() / 100.0,
+                                    sentence,
+                                ),
+                            );
                         }
                     }
                 }
@@ -1286,24 +1286,23 @@ fn sentence_claims_inner(
                     .iter()
                     .filter(|c| cs <= c.start && c.end <= d.start)
                     .max_by_key(|c| c.start);
-                if let Some(c1) = outer {
-                    if let (Some((st1, h1)), Stance::Supports | Stance::Conditional) =
+                if let Some(c1) = outer
+                    && let (Some((st1, h1)), Stance::Supports | Stance::Conditional) =
                         (outer_view(c1), stance)
-                    {
-                        for a in h1.into_iter().filter(|a| *a != d.actor) {
-                            push_claim(
-                                &mut out,
-                                make_claim(
-                                    profile,
-                                    a,
-                                    t.topic,
-                                    st1,
-                                    speaker.unwrap_or(a),
-                                    ((confidence - 0.1) * 100.0).round() / 100.0,
-                                    sentence,
-                                ),
-                            );
-                        }
+                {
+                    for a in h1.into_iter().filter(|a| *a != d.actor) {
+                        push_claim(
+                            &mut out,
+                            make_claim(
+                                profile,
+                                a,
+                                t.topic,
+                                st1,
+                                speaker.unwrap_or(a),
+                                ((confidence - 0.1) * 100.0).round() / 100.0,
+                                sentence,
+                            ),
+                        );
                     }
                 }
             }
@@ -1341,23 +1340,22 @@ fn sentence_claims_inner(
                 let own_topic = !profile.topics[topic].troop_nouns.is_empty();
                 if let (true, Some(ff), Stance::Supports | Stance::Conditional) =
                     (own_topic, ff, stance)
-                {
-                    if topics.iter().any(|x| {
+                    && topics.iter().any(|x| {
                         x.topic == ff && cs <= x.start && x.start < ce && !in_cond(x.start)
-                    }) {
-                        push_claim(
-                            &mut out,
-                            make_claim(
-                                profile,
-                                h,
-                                ff,
-                                stance,
-                                spk,
-                                ((confidence - 0.05) * 100.0).round() / 100.0,
-                                sentence,
-                            ),
-                        );
-                    }
+                    })
+                {
+                    push_claim(
+                        &mut out,
+                        make_claim(
+                            profile,
+                            h,
+                            ff,
+                            stance,
+                            spk,
+                            ((confidence - 0.05) * 100.0).round() / 100.0,
+                            sentence,
+                        ),
+                    );
                 }
             }
         }
@@ -1545,20 +1543,19 @@ fn find_speaker(toks: &[Token], mentions: &[Mention], markers: &[Hit<Marker>]) -
         if let Some(m) = holders()
             .filter(|m| m.end <= r.start && r.start - m.end <= 3)
             .max_by_key(|m| m.end)
+            && (m.end..r.start).all(|k| toks[k].is_word())
         {
-            if (m.end..r.start).all(|k| toks[k].is_word()) {
-                return Some(m.actor);
-            }
+            return Some(m.actor);
         }
         // "Meloni, who attended …, said": the mention before ", who"
-        if r.start > 0 && toks[r.start - 1].norm == "," {
-            if let Some(w) = (0..r.start).rev().find(|k| toks[*k].norm == "who") {
-                if w >= 2 && toks[w - 1].norm == "," {
-                    if let Some(m) = holders().find(|m| m.end == w - 1) {
-                        return Some(m.actor);
-                    }
-                }
-            }
+        if r.start > 0
+            && toks[r.start - 1].norm == ","
+            && let Some(w) = (0..r.start).rev().find(|k| toks[*k].norm == "who")
+            && w >= 2
+            && toks[w - 1].norm == ","
+            && let Some(m) = holders().find(|m| m.end == w - 1)
+        {
+            return Some(m.actor);
         }
         // "said Sybiha", "according to Peskov"
         if let Some(m) = holders()
@@ -1669,21 +1666,19 @@ fn choose_holder(
         }
         k > cs && toks[k - 1].norm == "," && toks[cue_start].norm.ends_with("ing")
     };
-    if participle {
-        if let Some(m) = holders.iter().filter(eligible).min_by_key(|m| m.start) {
-            return Some(coordinated(toks, &holders, m));
-        }
+    if participle && let Some(m) = holders.iter().filter(eligible).min_by_key(|m| m.start) {
+        return Some(coordinated(toks, &holders, m));
     }
     if let Some(m) = holders.iter().filter(eligible).max_by_key(|m| m.end) {
         return Some(coordinated(toks, &holders, m));
     }
     // d. for a nominal cue, the mention right after it: "the offer Washington made"
-    if profile.nominal_cues.longest_at(toks, cue_start).is_some() {
-        if let Some(m) = holders.iter().find(|m| {
+    if profile.nominal_cues.longest_at(toks, cue_start).is_some()
+        && let Some(m) = holders.iter().find(|m| {
             m.start == cue_end || (m.start == cue_end + 1 && toks[cue_end].norm == "that")
-        }) {
-            return Some(vec![m.actor]);
-        }
+        })
+    {
+        return Some(vec![m.actor]);
     }
     None
 }

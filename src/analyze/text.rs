@@ -420,13 +420,14 @@ pub fn is_boilerplate_line(line: &str) -> bool {
         return true;
     }
     // a caption that ends with a credit in brackets: "... (Kyiv Ledger)"
-    if t.ends_with(')') && !t.ends_with(".)") {
-        if let Some(open) = t.rfind('(') {
-            let inner = &t[open + 1..t.len() - 1];
-            let words = inner.split_whitespace().count();
-            if words <= 5 && !inner.contains(',') && open > 0 {
-                return true;
-            }
+    if t.ends_with(')')
+        && !t.ends_with(".)")
+        && let Some(open) = t.rfind('(')
+    {
+        let inner = &t[open + 1..t.len() - 1];
+        let words = inner.split_whitespace().count();
+        if words <= 5 && !inner.contains(',') && open > 0 {
+            return true;
         }
     }
     // all-capital lines: section labels, datelines, stray headlines
