@@ -49,6 +49,17 @@ pub struct RawConfig {
     pub fetch: RawFetch,
     #[serde(default)]
     pub analysis: RawAnalysis,
+    #[serde(default)]
+    pub daemon: RawDaemon,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawDaemon {
+    /// A loopback address for `/healthz` and `/metrics`; off when absent.
+    pub listen: Option<String>,
+    /// How long a pass may take to wind down after SIGTERM.
+    pub stop_grace: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -197,6 +208,9 @@ pub struct Config {
     pub profile: Option<PathBuf>,
     pub seeds: Option<PathBuf>,
     pub min_confidence: f64,
+    /// Where `run` serves `/healthz` and `/metrics` (loopback only).
+    pub listen: Option<std::net::SocketAddr>,
+    pub stop_grace: Duration,
 }
 
 /// Parses "30s", "15m", "1h30m", "7d", "250ms".
@@ -337,7 +351,38 @@ impl Config {
         if interval < Duration::from_secs(1) {
             return Err(err("poll.interval", "must be at least 1s".into()));
         }
-        let jitter = dur("poll.jitter", &raw.poll.jitter, "0s")?;
+        // by default a tenth of the interval, at most five minutes
+        let jitter = match &raw.poll.jitter {
+            None => (interval / 10).min(Duration::from_secs(300)),
+            Some(_) => dur("poll.jitter", &raw.poll.jitter, "0s")?,
+        };
+        let listen = match &raw.daemon.listen {
+            None => None,
+            Some(l) => {
+                let a: std::net::SocketAddr = l.trim().parse().map_err(|_| {
+                    err(
+                        "daemon.listen",
+                        format!("{l:?} is not an address and port such as \"127.0.0.1:9184\""),
+                    )
+                })?;
+                if !a.ip().is_loopback() {
+                    return Err(err(
+                        "daemon.listen",
+                        format!(
+                            "{a} is not a loopback address; the endpoint is for the local host only (put a proxy in front to expose it)"
+                        ),
+                    ));
+                }
+                Some(a)
+            }
+        };
+        let stop_grace = dur("daemon.stop_grace", &raw.daemon.stop_grace, "5s")?;
+        if stop_grace > Duration::from_secs(60) {
+            return Err(err(
+                "daemon.stop_grace",
+                "must be at most 60s (systemd's stop timeout is 90s)".into(),
+            ));
+        }
 
         let mut feeds = Vec::new();
         for (i, f) in raw.feeds.iter().enumerate() {
@@ -530,21 +575,21 @@ impl Config {
         }
         let profile = raw.analysis.profile.as_deref().map(resolve);
         let seeds = raw.analysis.seeds.as_deref().map(resolve);
-        if let Some(p) = &profile {
-            if !p.is_file() {
-                return Err(err(
-                    "analysis.profile",
-                    format!("{} is not a file", p.display()),
-                ));
-            }
+        if let Some(p) = &profile
+            && !p.is_file()
+        {
+            return Err(err(
+                "analysis.profile",
+                format!("{} is not a file", p.display()),
+            ));
         }
-        if let Some(s) = &seeds {
-            if !s.is_dir() {
-                return Err(err(
-                    "analysis.seeds",
-                    format!("{} is not a folder", s.display()),
-                ));
-            }
+        if let Some(s) = &seeds
+            && !s.is_dir()
+        {
+            return Err(err(
+                "analysis.seeds",
+                format!("{} is not a folder", s.display()),
+            ));
         }
         Ok(Config {
             source: path.to_path_buf(),
@@ -557,6 +602,8 @@ impl Config {
             profile,
             seeds,
             min_confidence,
+            listen,
+            stop_grace,
         })
     }
 }
@@ -579,13 +626,12 @@ fn looks_like_address(s: &str) -> bool {
 
 /// A feed URL: http(s), or `file:` (absolute, or relative to the config).
 fn parse_feed_url(s: &str, dir: &Path) -> Result<Url, String> {
-    if let Some(rest) = s.strip_prefix("file:") {
-        if !rest.starts_with("//") {
-            let p = dir.join(rest);
-            let abs = std::path::absolute(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-            return Url::from_file_path(&abs)
-                .map_err(|_| format!("`{s}` is not a usable file path"));
-        }
+    if let Some(rest) = s.strip_prefix("file:")
+        && !rest.starts_with("//")
+    {
+        let p = dir.join(rest);
+        let abs = std::path::absolute(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+        return Url::from_file_path(&abs).map_err(|_| format!("`{s}` is not a usable file path"));
     }
     let url = Url::parse(s).map_err(|e| format!("`{s}` is not a URL: {e}"))?;
     match url.scheme() {

@@ -27,6 +27,8 @@ pub struct Entry {
 pub struct Parsed {
     pub title: Option<String>,
     pub entries: Vec<Entry>,
+    /// How long the publisher asks readers to wait between polls (RSS `ttl`).
+    pub ttl: Option<std::time::Duration>,
 }
 
 pub fn hash_hex(parts: &[&str]) -> String {
@@ -90,6 +92,10 @@ pub fn parse(bytes: &[u8], base: &Url) -> Result<Parsed, String> {
     Ok(Parsed {
         title: feed.title.map(|t| t.content),
         entries,
+        ttl: feed
+            .ttl
+            .filter(|m| *m > 0)
+            .map(|m| std::time::Duration::from_secs(u64::from(m) * 60)),
     })
 }
 

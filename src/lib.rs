@@ -16,6 +16,7 @@
 //! * [`notify`] — alert rendering (pure) and delivery (SMTP or files).
 //! * [`pass`] — one pass over all feeds, shared by `check` and `run`.
 //! * [`daemon`] — the schedule, signals and systemd notifications of `run`.
+//! * [`metrics`] — `run`'s optional loopback `/healthz` and `/metrics`.
 //!
 //! [`engine`] ties a profile to its baseline; [`article`] reads article
 //! files; [`output`] holds the JSON contract; [`eval`] scores labelled sets.
@@ -33,6 +34,7 @@ pub mod feed;
 pub mod fetch;
 pub mod ledger;
 pub mod logging;
+pub mod metrics;
 pub mod neardup;
 pub mod notify;
 pub mod output;

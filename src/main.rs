@@ -127,12 +127,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let engine = std::sync::Arc::new(Engine::from_config(Some(&cfg))?);
             let mut state = State::open(&cfg.state_path)?;
             stancewatch::init_state(&mut state, &engine)?;
+            let (control, stop) = pass::Control::new();
             let opts = pass::Options {
                 dry_run,
                 only_due: false,
                 progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+                control,
             };
-            let summary = runtime()?.block_on(pass::run_once(&cfg, engine, &mut state, &opts))?;
+            let summary = runtime()?.block_on(async {
+                // Ctrl-C or SIGTERM: the pass winds down, owed alerts stay owed
+                tokio::spawn(async move {
+                    if let Ok(mut term) =
+                        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    {
+                        tokio::select! {
+                            _ = tokio::signal::ctrl_c() => {}
+                            _ = term.recv() => {}
+                        }
+                        let _ = stop.send(true);
+                    }
+                });
+                pass::run_once(&cfg, engine, &mut state, &opts).await
+            })?;
             write!(out, "{summary}")?;
             if exit_code && !summary.shifts.is_empty() {
                 return Ok(ExitCode::from(1));

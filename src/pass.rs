@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -29,7 +30,7 @@ use crate::ledger::Ledger;
 use crate::neardup::{self, Signature};
 use crate::notify::mailer::{Mailer, Outcome};
 use crate::notify::render::{self, Alert, Matrix, Source};
-use crate::state::{ArticleRecord, NewAlert, OutboxRow, State, StoryRef};
+use crate::state::{ArticleRecord, NewAlert, OutboxRow, PassLock, State, StoryRef};
 
 /// How many times a page that fails to load is tried before the feed's own
 /// summary is analysed instead.
@@ -48,6 +49,60 @@ pub struct Options {
     pub only_due: bool,
     /// Draw a progress line on stderr (`check` on a terminal).
     pub progress: bool,
+    /// How the caller stops a pass and sees it progress.
+    pub control: Control,
+}
+
+/// A pass's link to whoever runs it: a stop request, and a heartbeat that
+/// counts every feed, page and alert handled (the daemon's watchdog pings
+/// only while it moves).
+#[derive(Debug, Clone, Default)]
+pub struct Control {
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
+    beats: Arc<AtomicU64>,
+}
+
+impl Control {
+    /// A control and the sender that asks its pass to stop.
+    pub fn new() -> (Control, tokio::sync::watch::Sender<bool>) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        (
+            Control {
+                stop: Some(rx),
+                beats: Arc::new(AtomicU64::new(0)),
+            },
+            tx,
+        )
+    }
+
+    /// Whether a stop was asked for.
+    pub fn stopping(&self) -> bool {
+        self.stop.as_ref().is_some_and(|r| *r.borrow())
+    }
+
+    /// Resolves once a stop is asked for (never, without a sender).
+    pub async fn stopped(&self) {
+        match &self.stop {
+            Some(r) => {
+                let mut r = r.clone();
+                // a dropped sender can no longer ask: wait forever
+                if r.wait_for(|v| *v).await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Counts one unit of progress.
+    pub fn beat(&self) {
+        self.beats.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Units of progress so far.
+    pub fn beats(&self) -> u64 {
+        self.beats.load(Ordering::Relaxed)
+    }
 }
 
 /// A one-line progress display on stderr, redrawn at most ten times a second.
@@ -124,6 +179,10 @@ pub struct Summary {
     pub alerts_owed: i64,
     pub dry_run_files: Vec<String>,
     pub elapsed: Duration,
+    /// The pass was asked to stop before it finished.
+    pub stopped: bool,
+    /// When the first configured feed is next due.
+    pub next_due: Option<DateTime<Utc>>,
 }
 
 impl Summary {
@@ -146,6 +205,12 @@ impl Summary {
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "pass finished in {:.1}s", self.elapsed.as_secs_f64())?;
+        if self.stopped {
+            writeln!(
+                f,
+                "stopped before the end: entries not read yet are read next time, owed alerts stay owed"
+            )?;
+        }
         writeln!(
             f,
             "feeds:    {} polled, {} changed, {} not modified, {} skipped (not due), {} failed",
@@ -246,6 +311,23 @@ struct Loaded {
     copy_of: Option<StoryRef>,
 }
 
+/// When a feed that answered now is next polled: after the interval, or the
+/// feed's own TTL when longer (capped at a day), plus the feed's share of
+/// the jitter, so feeds polled together drift apart.
+fn next_poll(cfg: &Config, url: &str, ttl: Option<Duration>, now: DateTime<Utc>) -> DateTime<Utc> {
+    let wait = cfg
+        .interval
+        .max(ttl.unwrap_or_default().min(Duration::from_secs(24 * 3600)));
+    let spread = if cfg.jitter.is_zero() {
+        Duration::ZERO
+    } else {
+        let h = crate::feed::hash_hex(&[url, &now.timestamp().to_string()]);
+        let n = u64::from_str_radix(&h[..12], 16).unwrap_or(0);
+        Duration::from_millis(n % (cfg.jitter.as_millis().max(1) as u64))
+    };
+    now + chrono::Duration::from_std(wait + spread).unwrap_or_default()
+}
+
 fn backoff(failures: i64) -> chrono::Duration {
     let secs = 60i64
         .saturating_mul(1 << failures.clamp(0, 9))
@@ -272,6 +354,19 @@ pub async fn run_once(
         .filter_map(|f| f.url.host_str().map(str::to_string))
         .collect();
     let fetcher = Fetcher::new(&cfg.fetch, &hosts)?;
+    // one pass at a time per state file, whoever runs it (daemon, timer, a
+    // hand-run check): two would send the same owed alerts
+    let _lock = if opts.dry_run {
+        None
+    } else {
+        match hold_pass_lock(cfg, &opts.control).await? {
+            Some(l) => Some(l),
+            None => {
+                summary.stopped = true;
+                return Ok(summary);
+            }
+        }
+    };
     let mut ledger: Ledger = state.ledger()?;
     let mut index = neardup::Index::default();
     for (sig, story) in state.stories(now - chrono::Duration::days(STORY_WINDOW_DAYS))? {
@@ -283,17 +378,15 @@ pub async fn run_once(
     let mut due = Vec::new();
     for f in &cfg.feeds {
         let row = state.feed(f.url.as_str())?;
-        if opts.only_due {
-            if let Some(next) = row
+        if opts.only_due
+            && let Some(next) = row
                 .next_poll
                 .as_deref()
                 .and_then(|n| DateTime::parse_from_rfc3339(n).ok())
-            {
-                if next.with_timezone(&Utc) > now {
-                    summary.feeds_skipped += 1;
-                    continue;
-                }
-            }
+            && next.with_timezone(&Utc) > now
+        {
+            summary.feeds_skipped += 1;
+            continue;
         }
         due.push((f.clone(), row));
     }
@@ -320,17 +413,26 @@ pub async fn run_once(
     }))
     .buffer_unordered(cfg.fetch.concurrency.max(1));
     let mut results = Vec::new();
-    while let Some(r) = feed_stream.next().await {
+    let ctl = &opts.control;
+    loop {
+        let r = tokio::select! {
+            biased;
+            _ = ctl.stopped() => None,
+            r = feed_stream.next() => r,
+        };
+        let Some(r) = r else { break };
+        ctl.beat();
         results.push(r);
         progress.feeds += 1;
         progress.draw(false);
     }
+    // requests still in flight are dropped: their feeds are polled next time
     drop(feed_stream);
 
     let mut work: Vec<Work> = Vec::new();
     for (f, row, r) in results {
         let url = f.url.as_str().to_string();
-        let next_ok = now + chrono::Duration::from_std(cfg.interval).unwrap_or_default();
+        let next_ok = next_poll(cfg, &url, row.ttl, now);
         let errors_before = summary.feed_errors.len();
         match r {
             Ok(Fetched::NotModified) => {
@@ -386,10 +488,12 @@ pub async fn run_once(
                         });
                     }
                     if !opts.dry_run {
+                        // the feed's own TTL counts from now on
+                        let next_ok = next_poll(cfg, &url, parsed.ttl, now);
                         state.feed_ok(
                             &url,
                             parsed.title.as_deref(),
-                            Some(&validators),
+                            Some((&validators, parsed.ttl)),
                             now,
                             next_ok,
                         )?;
@@ -423,6 +527,10 @@ pub async fn run_once(
         }
     }
 
+    if ctl.stopping() {
+        // entries not read now are new again next time
+        work.clear();
+    }
     progress.pages_total = work.len();
     progress.draw(true);
     // 2. pages and analysis, concurrently; results are recorded one by one
@@ -447,7 +555,14 @@ pub async fn run_once(
     let mut pass_alerts: Vec<PassAlert> = Vec::new();
     // syndicated copies read in this pass: (original, outlet, link)
     let mut copies: Vec<(StoryRef, String, Option<String>)> = Vec::new();
-    while let Some(done) = done_stream.next().await {
+    loop {
+        let done = tokio::select! {
+            biased;
+            _ = ctl.stopped() => None,
+            d = done_stream.next() => d,
+        };
+        let Some(done) = done else { break };
+        ctl.beat();
         progress.pages += 1;
         progress.shifts = summary.shifts.len();
         progress.draw(false);
@@ -614,10 +729,10 @@ pub async fn run_once(
         if let Some(pa) = pass_alerts
             .iter_mut()
             .find(|p| p.origin.0 == of.feed_url && p.origin.1 == of.entry_id)
+            && pa.source.link != link
+            && !pa.corroborating.iter().any(|x| x.1 == link)
         {
-            if pa.source.link != link && !pa.corroborating.iter().any(|x| x.1 == link) {
-                pa.corroborating.push((outlet, link));
-            }
+            pa.corroborating.push((outlet, link));
         }
     }
 
@@ -654,11 +769,15 @@ pub async fn run_once(
 
     // 3. deliver what is owed
     if !opts.dry_run {
-        if let Some(em) = &email {
-            deliver(state, em, &mut summary, now).await?;
+        if let Some(em) = &email
+            && !ctl.stopping()
+        {
+            deliver(state, em, &mut summary, now, ctl).await?;
         }
         summary.alerts_owed = state.outbox_counts()?.0;
     }
+    summary.stopped = ctl.stopping();
+    summary.next_due = next_due(cfg, state)?;
     summary.elapsed = started.elapsed();
     info!(
         feeds = summary.feeds,
@@ -670,6 +789,41 @@ pub async fn run_once(
         "pass finished"
     );
     Ok(summary)
+}
+
+/// Waits for the pass lock of the state file; `None` when asked to stop
+/// while waiting.
+async fn hold_pass_lock(cfg: &Config, ctl: &Control) -> Result<Option<PassLock>> {
+    let mut told = false;
+    loop {
+        if let Some(l) = PassLock::try_acquire(&cfg.state_path)? {
+            return Ok(Some(l));
+        }
+        if !told {
+            info!(state = %cfg.state_path.display(), "another pass is running on this state; waiting for it");
+            told = true;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+            _ = ctl.stopped() => return Ok(None),
+        }
+    }
+}
+
+/// When the first configured feed is next due (now for one never polled).
+fn next_due(cfg: &Config, state: &State) -> Result<Option<DateTime<Utc>>> {
+    let mut first: Option<DateTime<Utc>> = None;
+    for f in &cfg.feeds {
+        let row = state.feed(f.url.as_str())?;
+        let at = row
+            .next_poll
+            .as_deref()
+            .and_then(|n| DateTime::parse_from_rfc3339(n).ok())
+            .map(|d| d.with_timezone(&Utc))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        first = Some(first.map_or(at, |f| f.min(at)));
+    }
+    Ok(first)
 }
 
 fn skipped<'a>(feed_url: &'a str, e: &'a Entry, status: &'a str) -> ArticleRecord<'a> {
@@ -830,6 +984,7 @@ pub async fn deliver(
     email: &crate::config::Email,
     summary: &mut Summary,
     now: DateTime<Utc>,
+    ctl: &Control,
 ) -> Result<()> {
     let owed = state.owed(now)?;
     if owed.is_empty() {
@@ -874,7 +1029,12 @@ pub async fn deliver(
         return Ok(());
     }
     for row in owed {
+        // a message under way is finished; the next one waits for a restart
+        if ctl.stopping() {
+            break;
+        }
         let outcome = mailer.send(&row.alert_key, &row.message).await;
+        ctl.beat();
         let fatal = matches!(outcome, Outcome::Fatal(_));
         record_outcome(state, &row, &outcome, summary, now)?;
         if fatal {

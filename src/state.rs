@@ -6,6 +6,7 @@
 //! marked sent only after the mail server accepted it.
 
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
@@ -29,7 +30,8 @@ CREATE TABLE IF NOT EXISTS feeds (
     last_error_at TEXT,
     failures INTEGER NOT NULL DEFAULT 0,
     next_poll TEXT,
-    first_seen TEXT NOT NULL
+    first_seen TEXT NOT NULL,
+    ttl INTEGER                    -- the feed's own poll interval, seconds
 );
 CREATE TABLE IF NOT EXISTS entries (
     feed_url TEXT NOT NULL,
@@ -109,6 +111,42 @@ pub struct FeedRow {
     pub failures: i64,
     pub next_poll: Option<String>,
     pub known: bool,
+    /// The feed's own poll interval, from its last body.
+    pub ttl: Option<Duration>,
+}
+
+/// An exclusive hold on one state database for the length of a pass
+/// (an advisory lock on `STATE.lock`, released when dropped or when the
+/// process dies).
+#[derive(Debug)]
+pub struct PassLock {
+    _file: std::fs::File,
+}
+
+impl PassLock {
+    /// Takes the lock, or `None` when another process holds it.
+    pub fn try_acquire(state_path: &Path) -> Result<Option<PassLock>> {
+        let mut name = state_path.as_os_str().to_owned();
+        name.push(".lock");
+        let path = std::path::PathBuf::from(name);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("{}: cannot create the state folder", dir.display()))?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("{}: cannot open the lock file", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(PassLock { _file: file })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(anyhow::Error::new(e).context(format!("{}: cannot lock", path.display())))
+            }
+        }
+    }
 }
 
 /// What the state knows of an entry.
@@ -215,6 +253,10 @@ fn migrate(conn: &Connection) -> Result<()> {
         conn.execute_batch("CREATE INDEX IF NOT EXISTS entries_seen ON entries (seen_at)")?;
         conn.pragma_update(None, "user_version", 3)?;
     }
+    if version < 4 {
+        add_missing("feeds", &[("ttl", "INTEGER")])?;
+        conn.pragma_update(None, "user_version", 4)?;
+    }
     Ok(())
 }
 
@@ -225,12 +267,11 @@ fn ts(t: DateTime<Utc>) -> String {
 impl State {
     /// Opens (creating if missing) the database file.
     pub fn open(path: &Path) -> Result<State> {
-        if let Some(dir) = path.parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).with_context(|| {
-                    format!("{}: cannot create the state folder", dir.display())
-                })?;
-            }
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("{}: cannot create the state folder", dir.display()))?;
         }
         let conn = Connection::open(path)
             .with_context(|| format!("{}: cannot open the state database", path.display()))?;
@@ -323,7 +364,7 @@ impl State {
         let row = self
             .conn
             .query_row(
-                "SELECT title, etag, last_modified, last_success, last_error, failures, next_poll FROM feeds WHERE url = ?1",
+                "SELECT title, etag, last_modified, last_success, last_error, failures, next_poll, ttl FROM feeds WHERE url = ?1",
                 params![url],
                 |r| {
                     Ok(FeedRow {
@@ -338,6 +379,9 @@ impl State {
                         failures: r.get(5)?,
                         next_poll: r.get(6)?,
                         known: true,
+                        ttl: r
+                            .get::<_, Option<i64>>(7)?
+                            .map(|s| Duration::from_secs(s.max(0) as u64)),
                     })
                 },
             )
@@ -352,17 +396,21 @@ impl State {
         &self,
         url: &str,
         title: Option<&str>,
-        v: Option<&Validators>,
+        body: Option<(&Validators, Option<Duration>)>,
         now: DateTime<Utc>,
         next: DateTime<Utc>,
     ) -> Result<()> {
+        // validators and TTL change only with a new body (not on a 304)
+        let v = body.map(|b| b.0);
+        let ttl = body.and_then(|b| b.1).map(|t| t.as_secs() as i64);
         self.conn.execute(
-            "INSERT INTO feeds (url, title, etag, last_modified, last_success, failures, next_poll, first_seen)
-             VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?5)
+            "INSERT INTO feeds (url, title, etag, last_modified, last_success, failures, next_poll, first_seen, ttl)
+             VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?5, ?8)
              ON CONFLICT(url) DO UPDATE SET
                title = COALESCE(excluded.title, feeds.title),
                etag = CASE WHEN ?7 THEN excluded.etag ELSE feeds.etag END,
                last_modified = CASE WHEN ?7 THEN excluded.last_modified ELSE feeds.last_modified END,
+               ttl = CASE WHEN ?7 THEN excluded.ttl ELSE feeds.ttl END,
                last_success = excluded.last_success, failures = 0, next_poll = excluded.next_poll",
             params![
                 url,
@@ -371,7 +419,8 @@ impl State {
                 v.and_then(|v| v.last_modified.clone()),
                 ts(now),
                 ts(next),
-                v.is_some()
+                v.is_some(),
+                ttl
             ],
         )?;
         Ok(())

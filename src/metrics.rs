@@ -1,0 +1,273 @@
+//! The daemon's optional loopback endpoint: `/healthz` and Prometheus text
+//! format `/metrics`. Off unless `[daemon] listen` is set; it serves plain
+//! HTTP/1.1 GET requests, one per connection, and nothing else.
+
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tracing::debug;
+
+use crate::pass::Summary;
+use crate::state::State;
+
+/// Counters and gauges since the daemon started.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    started: Instant,
+    pub passes: u64,
+    pub passes_failed: u64,
+    pub feeds: usize,
+    pub feeds_failing: usize,
+    pub entries: u64,
+    pub shifts: u64,
+    pub alerts_sent: u64,
+    pub alerts_owed: i64,
+    pub alerts_failed: i64,
+    pub last_pass_seconds: f64,
+    /// When the last pass ended without error.
+    pub last_success: Option<Instant>,
+    pub last_success_unix: i64,
+}
+
+impl Metrics {
+    pub fn new(feeds: usize) -> Metrics {
+        Metrics {
+            started: Instant::now(),
+            passes: 0,
+            passes_failed: 0,
+            feeds,
+            feeds_failing: 0,
+            entries: 0,
+            shifts: 0,
+            alerts_sent: 0,
+            alerts_owed: 0,
+            alerts_failed: 0,
+            last_pass_seconds: 0.0,
+            last_success: None,
+            last_success_unix: 0,
+        }
+    }
+
+    /// Folds a finished pass in; feed and outbox figures come from the state.
+    pub fn record_pass(&mut self, s: &Summary, state: &State) {
+        self.passes += 1;
+        self.feeds = s.feeds;
+        self.entries += s.entries_new as u64;
+        self.shifts += s.shifts.len() as u64;
+        self.alerts_sent += s.alerts_sent as u64;
+        self.last_pass_seconds = s.elapsed.as_secs_f64();
+        self.last_success = Some(Instant::now());
+        self.last_success_unix = chrono::Utc::now().timestamp();
+        if let Ok(rows) = state.feeds() {
+            self.feeds_failing = rows.iter().filter(|r| r.failures > 0).count();
+        }
+        if let Ok((owed, _sent, failed)) = state.outbox_counts() {
+            self.alerts_owed = owed;
+            self.alerts_failed = failed;
+        }
+    }
+
+    pub fn record_failed_pass(&mut self) {
+        self.passes += 1;
+        self.passes_failed += 1;
+    }
+
+    /// Healthy: a pass succeeded within `stale`, or the daemon is younger
+    /// than that and none has failed yet.
+    pub fn healthy(&self, stale: Duration) -> bool {
+        match self.last_success {
+            Some(t) => t.elapsed() <= stale,
+            None => self.passes_failed == 0 && self.started.elapsed() <= stale,
+        }
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut o = String::new();
+        let mut metric = |name: &str, kind: &str, help: &str, value: String| {
+            let _ = writeln!(o, "# HELP stancewatch_{name} {help}");
+            let _ = writeln!(o, "# TYPE stancewatch_{name} {kind}");
+            let _ = writeln!(o, "stancewatch_{name} {value}");
+        };
+        metric(
+            "passes_total",
+            "counter",
+            "Passes run since start.",
+            self.passes.to_string(),
+        );
+        metric(
+            "passes_failed_total",
+            "counter",
+            "Passes that ended in an error since start.",
+            self.passes_failed.to_string(),
+        );
+        metric(
+            "feeds",
+            "gauge",
+            "Configured feeds.",
+            self.feeds.to_string(),
+        );
+        metric(
+            "feeds_failing",
+            "gauge",
+            "Feeds whose last poll failed.",
+            self.feeds_failing.to_string(),
+        );
+        metric(
+            "feeds_ok",
+            "gauge",
+            "Feeds whose last poll worked.",
+            self.feeds.saturating_sub(self.feeds_failing).to_string(),
+        );
+        metric(
+            "entries_total",
+            "counter",
+            "New feed entries seen since start.",
+            self.entries.to_string(),
+        );
+        metric(
+            "shifts_total",
+            "counter",
+            "Position shifts found since start.",
+            self.shifts.to_string(),
+        );
+        metric(
+            "alerts_sent_total",
+            "counter",
+            "Alert emails accepted by the mail server since start.",
+            self.alerts_sent.to_string(),
+        );
+        metric(
+            "alerts_owed",
+            "gauge",
+            "Alerts recorded and not yet delivered.",
+            self.alerts_owed.to_string(),
+        );
+        metric(
+            "alerts_failed",
+            "gauge",
+            "Alerts the mail server refused for good.",
+            self.alerts_failed.to_string(),
+        );
+        metric(
+            "pass_duration_seconds",
+            "gauge",
+            "Duration of the last pass.",
+            format!("{:.3}", self.last_pass_seconds),
+        );
+        metric(
+            "last_success_timestamp_seconds",
+            "gauge",
+            "Unix time of the last pass that ended without error (0: none yet).",
+            self.last_success_unix.to_string(),
+        );
+        o
+    }
+}
+
+/// Serves the endpoint until the process ends. `stale` is how old the last
+/// good pass may be for `/healthz` to answer 200.
+pub async fn serve(listener: TcpListener, metrics: Arc<Mutex<Metrics>>, stale: Duration) {
+    loop {
+        let Ok((conn, peer)) = listener.accept().await else {
+            continue;
+        };
+        let metrics = metrics.clone();
+        tokio::spawn(async move {
+            if let Err(e) = answer(conn, &metrics, stale).await {
+                debug!(%peer, error = %e, "metrics request failed");
+            }
+        });
+    }
+}
+
+async fn answer(
+    mut conn: TcpStream,
+    metrics: &Mutex<Metrics>,
+    stale: Duration,
+) -> std::io::Result<()> {
+    // the request head only; a slow or oversized request is dropped
+    let mut buf = Vec::with_capacity(1024);
+    let read = async {
+        let mut chunk = [0u8; 1024];
+        while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 8192 {
+            let n = conn.read(&mut chunk).await?;
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        Ok::<_, std::io::Error>(())
+    };
+    if tokio::time::timeout(Duration::from_secs(5), read)
+        .await
+        .is_err()
+    {
+        return Ok(());
+    }
+    let head = String::from_utf8_lossy(&buf);
+    let mut words = head.lines().next().unwrap_or("").split_whitespace();
+    let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    let m = metrics.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let (status, ctype, body) = match (method, path.split('?').next().unwrap_or("")) {
+        ("GET", "/healthz") if m.healthy(stale) => ("200 OK", "text/plain", "ok\n".to_string()),
+        ("GET", "/healthz") => (
+            "503 Service Unavailable",
+            "text/plain",
+            "no successful pass recently\n".to_string(),
+        ),
+        ("GET", "/metrics") => ("200 OK", "text/plain; version=0.0.4", m.render()),
+        ("GET", _) => ("404 Not Found", "text/plain", "not found\n".to_string()),
+        _ => (
+            "405 Method Not Allowed",
+            "text/plain",
+            "only GET\n".to_string(),
+        ),
+    };
+    let resp = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    conn.write_all(resp.as_bytes()).await?;
+    conn.shutdown().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exposition_has_help_type_and_value_for_each_metric() {
+        let mut m = Metrics::new(3);
+        m.passes = 2;
+        m.feeds_failing = 1;
+        let text = m.render();
+        assert!(text.contains("stancewatch_passes_total 2\n"), "{text}");
+        assert!(text.contains("stancewatch_feeds_ok 2\n"), "{text}");
+        assert!(
+            text.contains("# TYPE stancewatch_alerts_owed gauge\n"),
+            "{text}"
+        );
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let (name, value) = line.split_once(' ').unwrap();
+            assert!(name.starts_with("stancewatch_"), "{line}");
+            assert!(value.parse::<f64>().is_ok(), "{line}");
+            assert!(text.contains(&format!("# HELP {name} ")), "{name}");
+        }
+    }
+
+    #[test]
+    fn health_follows_the_last_good_pass() {
+        let mut m = Metrics::new(1);
+        assert!(m.healthy(Duration::from_secs(60)));
+        m.record_failed_pass();
+        assert!(!m.healthy(Duration::from_secs(60)));
+        m.last_success = Some(Instant::now());
+        assert!(m.healthy(Duration::from_secs(60)));
+        m.last_success = Instant::now().checked_sub(Duration::from_secs(120));
+        assert!(!m.healthy(Duration::from_secs(60)));
+    }
+}
