@@ -119,6 +119,7 @@ impl<N: FnMut(&[NotifyState<'_>])> Scheduler<N> {
                         }
                     };
                     tokio::select! {
+                        biased;
                         r = &mut pass => break Some(r),
                         _ = tick.tick() => {
                             let now_beats = control.beats();
@@ -149,6 +150,10 @@ impl<N: FnMut(&[NotifyState<'_>])> Scheduler<N> {
                     }
                 }
             };
+            if self.watchdog.is_some() && report.is_some() {
+                // a pass that ended is progress
+                (self.notify)(&[NotifyState::Watchdog]);
+            }
             match &report {
                 Some(r) if !stop_requested => (self.notify)(&[NotifyState::Status(&r.status)]),
                 Some(_) => info!("the pass wound down; owed alerts stay owed"),
@@ -163,7 +168,7 @@ impl<N: FnMut(&[NotifyState<'_>])> Scheduler<N> {
             let wait = Self::wait(job.interval(), report.as_ref().and_then(|r| r.next_due_in));
             // the sleep between passes
             let wake = Instant::now() + wait;
-            let mut tick = tokio::time::interval(tick_every);
+            let mut tick = tokio::time::interval_at(Instant::now() + tick_every, tick_every);
             loop {
                 tokio::select! {
                     _ = tokio::time::sleep_until(wake) => break,

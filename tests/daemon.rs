@@ -140,3 +140,292 @@ fn sighup_with_a_broken_config_keeps_the_running_one() {
     );
     assert!(log.contains("poll.interval"), "the log says why: {log}");
 }
+
+/// Fourteen feeds, one story each, each story moving a different cell.
+fn serve_many_shifts(http: &HttpServer) -> Vec<String> {
+    let countries = [
+        "Poland", "Germany", "France", "Turkey", "Britain", "Italy", "China",
+    ];
+    let mut feeds = Vec::new();
+    for c in countries {
+        for (kind, sentence) in [
+            (
+                "troops",
+                format!(
+                    "The government of {c} said on Monday it would send troops to Ukraine as part of a reassurance force after a ceasefire."
+                ),
+            ),
+            (
+                "nato",
+                format!("{c} said on Monday it opposes any NATO membership for Ukraine."),
+            ),
+        ] {
+            let feed = format!("/feeds/{kind}-{c}.xml");
+            let page = format!("/pages/{kind}-{c}.html");
+            http.route(
+                &feed,
+                Route::ok(
+                    "application/rss+xml",
+                    rss(&[(&format!("{kind}-{c}"), &format!("{c} and Ukraine"), &page)]),
+                ),
+            );
+            http.route(
+                &page,
+                Route::ok(
+                    "text/html",
+                    format!("<html><body><article><h1>{c} and Ukraine</h1><p>{sentence}</p></article></body></html>"),
+                ),
+            );
+            feeds.push(http.url(&feed));
+        }
+    }
+    feeds
+}
+
+fn outbox_status(db: &std::path::Path) -> Vec<(String, String)> {
+    let db = rusqlite::Connection::open(db).unwrap();
+    let mut st = db
+        .prepare("SELECT alert_key, status FROM outbox ORDER BY id")
+        .unwrap();
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn message_id(mail: &str) -> String {
+    headers(mail)
+        .lines()
+        .find_map(|l| l.strip_prefix("Message-ID: "))
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+fn start_run(cfg: &std::path::Path) -> std::process::Child {
+    Command::new(bin())
+        .args(["run", "--config", cfg.to_str().unwrap()])
+        .env("STANCEWATCH_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn wait_for(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
+    let end = Instant::now() + within;
+    while !f() {
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn killed_mid_pass_twice_every_owed_alert_is_delivered_once() {
+    let http = HttpServer::start();
+    let feeds = serve_many_shifts(&http);
+    let smtp = SmtpServer::start();
+    smtp.set_delay(Duration::from_millis(200));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &feeds, smtp.port, "");
+    let db = dir.path().join("state.db");
+
+    // killed while delivering: after two mails, and again after six
+    for after in [2, 6] {
+        let mut child = start_run(&cfg);
+        wait_for("mails", Duration::from_secs(60), || {
+            smtp.mails().len() >= after
+        });
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let owed = outbox_status(&db).iter().filter(|r| r.1 == "owed").count();
+        assert!(owed > 0, "the kill came before every alert went out");
+    }
+
+    // restarted: it delivers what is owed and reads what it had not read
+    smtp.set_delay(Duration::ZERO);
+    let mut child = start_run(&cfg);
+    wait_for("an empty outbox", Duration::from_secs(60), || {
+        let rows = outbox_status(&db);
+        !rows.is_empty() && rows.iter().all(|r| r.1 == "sent")
+    });
+    signal(child.id(), "TERM");
+    assert!(child.wait().unwrap().success());
+
+    let rows = outbox_status(&db);
+    let mails = smtp.mails();
+    let mut ids: Vec<String> = mails.iter().map(|m| message_id(m)).collect();
+    ids.sort();
+    let before = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), before, "an alert was delivered twice");
+    assert_eq!(mails.len(), rows.len(), "every owed alert delivered");
+    // one alert per story: all fourteen stories were read in the end
+    assert_eq!(rows.len(), 14, "{rows:?}");
+    for (key, _) in &rows {
+        assert!(
+            ids.iter().any(|id| id.contains(key.as_str())),
+            "{key} not delivered"
+        );
+    }
+}
+
+#[test]
+fn sigterm_mid_pass_leaves_owed_alerts_owed_and_exits_within_the_grace() {
+    let http = HttpServer::start();
+    let feeds = serve_many_shifts(&http);
+    let smtp = SmtpServer::start();
+    smtp.set_delay(Duration::from_millis(500));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        &feeds,
+        smtp.port,
+        "[daemon]\nstop_grace = \"2s\"\n",
+    );
+    let db = dir.path().join("state.db");
+    let mut child = start_run(&cfg);
+    wait_for("a first mail", Duration::from_secs(60), || {
+        !smtp.mails().is_empty()
+    });
+    let stop = Instant::now();
+    signal(child.id(), "TERM");
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        // the grace period plus room for a loaded machine, far below
+        // systemd's 90 s stop timeout
+        assert!(stop.elapsed() < Duration::from_secs(20), "still running");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    let rows = outbox_status(&db);
+    let sent = rows.iter().filter(|r| r.1 == "sent").count();
+    let owed = rows.iter().filter(|r| r.1 == "owed").count();
+    assert_eq!(sent, smtp.mails().len(), "{rows:?}");
+    assert!(owed > 0, "{rows:?}");
+    // a one-off check with the same config delivers the rest
+    smtp.set_delay(Duration::ZERO);
+    let out = run(&["check", "--config", cfg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(outbox_status(&db).iter().all(|r| r.1 == "sent"));
+    assert_eq!(smtp.mails().len(), 14);
+}
+
+fn http_get(port: u16, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let code = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = out.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (code, body)
+}
+
+#[test]
+fn healthz_and_metrics_on_loopback_report_the_passes() {
+    let http = HttpServer::start();
+    let feeds = serve_many_shifts(&http);
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cfg = write_config(
+        dir.path(),
+        &feeds[..2],
+        smtp.port,
+        &format!("[daemon]\nlisten = \"127.0.0.1:{port}\"\n"),
+    );
+    let mut child = start_run(&cfg);
+    let mut metrics = String::new();
+    wait_for("a pass in /metrics", Duration::from_secs(60), || {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            return false;
+        }
+        metrics = http_get(port, "/metrics").1;
+        metrics.contains("stancewatch_passes_total 1\n")
+    });
+    assert_eq!(http_get(port, "/healthz"), (200, "ok\n".to_string()));
+    assert_eq!(http_get(port, "/nothing").0, 404);
+    signal(child.id(), "TERM");
+    assert!(child.wait().unwrap().success());
+    for want in [
+        "stancewatch_feeds 2\n",
+        "stancewatch_feeds_ok 2\n",
+        "stancewatch_feeds_failing 0\n",
+        // Poland sending troops moves two cells: own troops and the force
+        "stancewatch_shifts_total 3\n",
+        "stancewatch_alerts_sent_total 2\n",
+        "stancewatch_alerts_owed 0\n",
+        "# TYPE stancewatch_pass_duration_seconds gauge\n",
+    ] {
+        assert!(metrics.contains(want), "{want:?} missing from\n{metrics}");
+    }
+}
+
+#[test]
+fn a_second_pass_on_the_same_state_waits_for_the_first() {
+    let http = HttpServer::start();
+    let feeds = serve_many_shifts(&http);
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &feeds[..1], smtp.port, "");
+    // the lock a running pass holds
+    let lock = std::fs::File::create(dir.path().join("state.db.lock")).unwrap();
+    lock.lock().unwrap();
+    let mut child = Command::new(bin())
+        .args(["check", "--config", cfg.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(child.try_wait().unwrap().is_none(), "it did not wait");
+    assert!(smtp.mails().is_empty());
+    assert!(http.hits("/feeds/troops-Poland.xml").is_empty());
+    drop(lock);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        smtp.mails().len(),
+        1,
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn a_feed_ttl_longer_than_the_interval_sets_the_next_poll() {
+    let http = HttpServer::start();
+    let xml = rss(&[]).replace(
+        "<description>test</description>",
+        "<description>test</description><ttl>180</ttl>",
+    );
+    http.route("/feeds/slow.xml", Route::ok("application/rss+xml", xml));
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &[http.url("/feeds/slow.xml")], smtp.port, "");
+    // interval 15m; jitter set to nothing so the figure is exact
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("interval = \"15m\"", "interval = \"15m\"\njitter = \"0s\"");
+    std::fs::write(&cfg, text).unwrap();
+    let out = run(&["check", "--config", cfg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let db = rusqlite::Connection::open(dir.path().join("state.db")).unwrap();
+    let (last, next, ttl): (String, String, i64) = db
+        .query_row("SELECT last_success, next_poll, ttl FROM feeds", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    let last = chrono::DateTime::parse_from_rfc3339(&last).unwrap();
+    let next = chrono::DateTime::parse_from_rfc3339(&next).unwrap();
+    assert_eq!(ttl, 180 * 60);
+    assert_eq!((next - last).num_minutes(), 180);
+}

@@ -233,11 +233,16 @@ struct Handler {
     mails: Arc<Mutex<Vec<String>>>,
     rcpts: Arc<Mutex<Vec<String>>>,
     mode: Arc<Mutex<SmtpMode>>,
+    delay: Arc<Mutex<Duration>>,
     cur: Vec<u8>,
 }
 
 impl mailin_embedded::Handler for Handler {
     fn rcpt(&mut self, to: &str) -> mailin_embedded::Response {
+        // a slow server is slow before it has the message, so a client
+        // killed while it waits has delivered nothing
+        let delay = *self.delay.lock().unwrap();
+        thread::sleep(delay);
         self.rcpts.lock().unwrap().push(to.to_string());
         // refusals come at RCPT, as greylisting and policy servers answer
         match *self.mode.lock().unwrap() {
@@ -288,6 +293,7 @@ pub struct SmtpServer {
     mails: Arc<Mutex<Vec<String>>>,
     rcpts: Arc<Mutex<Vec<String>>>,
     mode: Arc<Mutex<SmtpMode>>,
+    delay: Arc<Mutex<Duration>>,
 }
 
 impl SmtpServer {
@@ -301,10 +307,12 @@ impl SmtpServer {
         let mails = Arc::new(Mutex::new(Vec::new()));
         let rcpts = Arc::new(Mutex::new(Vec::new()));
         let mode = Arc::new(Mutex::new(SmtpMode::Accept));
+        let delay = Arc::new(Mutex::new(Duration::ZERO));
         let h = Handler {
             mails: mails.clone(),
             rcpts: rcpts.clone(),
             mode: mode.clone(),
+            delay: delay.clone(),
             cur: vec![],
         };
         thread::spawn(move || {
@@ -320,6 +328,7 @@ impl SmtpServer {
             mails,
             rcpts,
             mode,
+            delay,
         }
     }
 
@@ -334,6 +343,11 @@ impl SmtpServer {
 
     pub fn set_mode(&self, m: SmtpMode) {
         *self.mode.lock().unwrap() = m;
+    }
+
+    /// Makes the server wait this long before answering each RCPT.
+    pub fn set_delay(&self, d: Duration) {
+        *self.delay.lock().unwrap() = d;
     }
 }
 
