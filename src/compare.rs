@@ -203,6 +203,50 @@ fn needs_space(tok: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// Reads a word diff back into the token sequences of its two sides.
+    fn sides(diff: &str) -> (Vec<String>, Vec<String>) {
+        let (mut old, mut new) = (Vec::new(), Vec::new());
+        let mut rest = diff;
+        while !rest.is_empty() {
+            let next = [rest.find("[-"), rest.find("{+")]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or(rest.len());
+            for t in diff_tokens(&rest[..next]) {
+                old.push(t.to_string());
+                new.push(t.to_string());
+            }
+            rest = &rest[next..];
+            for (open, close, side) in [("[-", "-]", &mut old), ("{+", "+}", &mut new)] {
+                if let Some(r) = rest.strip_prefix(open) {
+                    let end = r.find(close).expect("a closed run");
+                    side.extend(diff_tokens(&r[..end]).into_iter().map(str::to_string));
+                    rest = &r[end + close.len()..];
+                }
+            }
+        }
+        (old, new)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+        /// The diff holds both sentences: its unchanged and removed words
+        /// are the old sentence, its unchanged and added words the new one.
+        #[test]
+        fn diff_reconstructs_both_sides(
+            old in "([a-zA-Z\u{e9}\u{431}]{1,7}|[.,;:!?()%'\"\u{2014}-]|[0-9]{1,4}| ){0,40}",
+            new in "([a-zA-Z\u{e9}\u{431}]{1,7}|[.,;:!?()%'\"\u{2014}-]|[0-9]{1,4}| ){0,40}",
+        ) {
+            let d = word_diff(&old, &new);
+            let (o, n) = sides(&d);
+            let want_o: Vec<String> = diff_tokens(&old).into_iter().map(str::to_string).collect();
+            let want_n: Vec<String> = diff_tokens(&new).into_iter().map(str::to_string).collect();
+            proptest::prop_assert_eq!(o, want_o, "diff {}", d);
+            proptest::prop_assert_eq!(n, want_n, "diff {}", d);
+        }
+    }
+
     #[test]
     fn diff_marks_changed_words() {
         let d = word_diff("Russia rejected the force.", "Russia accepted the force.");

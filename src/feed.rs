@@ -41,27 +41,106 @@ pub fn hash_hex(parts: &[&str]) -> String {
     d.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
+/// A title as plain text: markup some feeds put in titles is dropped,
+/// entities decoded and white space folded.
+fn plain_text(s: &str) -> String {
+    let text = if s.contains('<') || s.contains('&') {
+        let frag = scraper::Html::parse_fragment(s);
+        frag.root_element().text().collect::<String>()
+    } else {
+        s.to_string()
+    };
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+const ATOM_03_NS: &str = "http://purl.org/atom/ns#";
+
+/// Atom 0.3 read as Atom 1.0: the namespace and the two renamed dates.
+fn atom03_as_10(text: &str) -> String {
+    text.replace(ATOM_03_NS, "http://www.w3.org/2005/Atom")
+        .replace("<issued>", "<published>")
+        .replace("</issued>", "</published>")
+        .replace("<modified>", "<updated>")
+        .replace("</modified>", "</updated>")
+}
+
+/// A feed that is not the UTF-8 it claims (or defaults to), as UTF-8:
+/// mostly UTF-8 with stray bytes keeps its text and loses the strays;
+/// otherwise it was written in Windows-1252, the usual culprit. The XML
+/// declaration then says UTF-8.
+fn repair_encoding(bytes: &[u8]) -> Option<String> {
+    if std::str::from_utf8(bytes).is_ok() {
+        return None;
+    }
+    let lossy = String::from_utf8_lossy(bytes);
+    let bad = lossy
+        .chars()
+        .filter(|c| *c == char::REPLACEMENT_CHARACTER)
+        .count();
+    let good = lossy
+        .chars()
+        .filter(|c| !c.is_ascii() && *c != char::REPLACEMENT_CHARACTER)
+        .count();
+    let text = if good > bad {
+        lossy.into_owned()
+    } else {
+        encoding_rs::WINDOWS_1252.decode(bytes).0.into_owned()
+    };
+    // the declaration, if any, must not contradict the text now
+    let text = match (text.find("<?xml"), text.find("?>")) {
+        (Some(a), Some(b)) if a < b && b < 200 => {
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>{}",
+                &text[b + 2..]
+            )
+        }
+        _ => text,
+    };
+    Some(text)
+}
+
 /// Parses feed bytes; relative links resolve against `base`.
 pub fn parse(bytes: &[u8], base: &Url) -> Result<Parsed, String> {
     let parser = feed_rs::parser::Builder::new()
         .base_uri(Some(base.as_str()))
         .build();
-    let feed = parser
-        .parse(bytes)
-        .map_err(|e| format!("not a feed: {e}"))?;
+    let head = &bytes[..bytes.len().min(1024)];
+    let atom03 = String::from_utf8_lossy(head).contains(ATOM_03_NS);
+    let feed = if atom03 {
+        let text = atom03_as_10(&String::from_utf8_lossy(bytes));
+        parser.parse(text.as_bytes())
+    } else {
+        parser.parse(bytes)
+    };
+    let feed = match feed {
+        Ok(f) => f,
+        Err(e) => match repair_encoding(bytes) {
+            Some(text) => parser
+                .parse(text.as_bytes())
+                .map_err(|_| format!("not a feed: {e}"))?,
+            None => return Err(format!("not a feed: {e}")),
+        },
+    };
     let mut entries = Vec::with_capacity(feed.entries.len());
     for e in feed.entries {
         let title = e
             .title
             .as_ref()
-            .map(|t| t.content.trim().to_string())
+            .map(|t| plain_text(&t.content))
             .unwrap_or_default();
         let link = e
             .links
             .iter()
             .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
             .or(e.links.first())
-            .and_then(|l| base.join(l.href.trim()).ok());
+            .and_then(|l| base.join(l.href.trim()).ok())
+            // javascript:, data:, mailto: … are no articles; a local feed
+            // may link to local files
+            .filter(|u| match u.scheme() {
+                "http" | "https" => true,
+                "file" => base.scheme() == "file",
+                _ => false,
+            });
         let summary = e
             .content
             .as_ref()

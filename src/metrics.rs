@@ -13,6 +13,22 @@ use tracing::debug;
 use crate::pass::Summary;
 use crate::state::State;
 
+/// The process's peak resident memory so far (Linux `VmHWM`), in bytes.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// The process's resident memory now (Linux `VmRSS`), in bytes.
+pub fn rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 /// Counters and gauges since the daemon started.
 #[derive(Debug, Clone)]
 pub struct Metrics {
@@ -158,6 +174,22 @@ impl Metrics {
             "Duration of the last pass.",
             format!("{:.3}", self.last_pass_seconds),
         );
+        if let Some(b) = rss_bytes() {
+            metric(
+                "resident_memory_bytes",
+                "gauge",
+                "Resident memory of the daemon now.",
+                b.to_string(),
+            );
+        }
+        if let Some(b) = peak_rss_bytes() {
+            metric(
+                "peak_resident_memory_bytes",
+                "gauge",
+                "Peak resident memory of the daemon since start.",
+                b.to_string(),
+            );
+        }
         metric(
             "last_success_timestamp_seconds",
             "gauge",

@@ -204,7 +204,15 @@ impl Summary {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "pass finished in {:.1}s", self.elapsed.as_secs_f64())?;
+        match crate::metrics::peak_rss_bytes() {
+            Some(b) => writeln!(
+                f,
+                "pass finished in {:.1}s, peak memory {:.0} MiB",
+                self.elapsed.as_secs_f64(),
+                b as f64 / (1024.0 * 1024.0)
+            )?,
+            None => writeln!(f, "pass finished in {:.1}s", self.elapsed.as_secs_f64())?,
+        }
         if self.stopped {
             writeln!(
                 f,

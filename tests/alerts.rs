@@ -405,3 +405,133 @@ fn an_entry_updated_in_place_is_read_again_once_not_taken_for_a_copy() {
         .unwrap();
     assert_eq!((status.as_str(), attempts), ("analysed", 2));
 }
+
+fn base64(bytes: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in bytes.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A small SMTP server that offers AUTH PLAIN on a plain connection and
+/// records every line it is sent.
+fn auth_smtp_server() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = lines.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { continue };
+            let seen = seen.clone();
+            std::thread::spawn(move || {
+                let mut out = conn.try_clone().unwrap();
+                let mut r = BufReader::new(conn);
+                let _ = out.write_all(b"220 localhost ESMTP\r\n");
+                let mut line = String::new();
+                let mut in_data = false;
+                while r.read_line(&mut line).unwrap_or(0) > 0 {
+                    seen.lock().unwrap().push(line.clone());
+                    let cmd = line.to_ascii_uppercase();
+                    let reply: &[u8] = if in_data {
+                        if line == ".\r\n" {
+                            in_data = false;
+                            b"250 2.0.0 queued\r\n"
+                        } else {
+                            b""
+                        }
+                    } else if cmd.starts_with("EHLO") {
+                        b"250-localhost\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n"
+                    } else if cmd.starts_with("AUTH") {
+                        b"235 2.7.0 authenticated\r\n"
+                    } else if cmd.starts_with("DATA") {
+                        in_data = true;
+                        b"354 go on\r\n"
+                    } else if cmd.starts_with("QUIT") {
+                        let _ = out.write_all(b"221 bye\r\n");
+                        break;
+                    } else {
+                        b"250 ok\r\n"
+                    };
+                    if !reply.is_empty() && out.write_all(reply).is_err() {
+                        break;
+                    }
+                    line.clear();
+                }
+            });
+        }
+    });
+    (port, lines)
+}
+
+#[test]
+fn the_smtp_password_appears_nowhere_but_in_the_auth_exchange() {
+    const PASSWORD: &str = "Zq7-unlikely-Secret-4kP";
+    let http = HttpServer::start();
+    serve_one(&http, "Kremlin on peacekeepers", "Kremlin on peacekeepers");
+    let (port, lines) = auth_smtp_server();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &[http.url("/feeds/wire.xml")], port, "")
+        .to_str()
+        .unwrap()
+        .to_string();
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "timeout = \"5s\"",
+        "timeout = \"5s\"\nusername = \"desk\"\npassword_env = \"SW_TEST_SMTP_PASSWORD\"",
+    );
+    std::fs::write(&cfg, text).unwrap();
+    for args in [
+        vec!["--log", "trace", "check", "--config", &cfg],
+        vec!["--log", "trace", "test-email", "--config", &cfg],
+        vec!["--log", "trace", "config", "check", "--config", &cfg],
+        vec!["--log", "trace", "feeds", "--config", &cfg],
+    ] {
+        let out = std::process::Command::new(bin())
+            .args(&args)
+            .env("SW_TEST_SMTP_PASSWORD", PASSWORD)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(
+            all.contains("TRACE") || args[2] != "check",
+            "trace logging was on"
+        );
+        assert!(!all.contains(PASSWORD), "{args:?} printed the password");
+        assert!(!all.contains(&base64(PASSWORD.as_bytes())));
+    }
+    // the server got it, in the one place it belongs
+    let plain = base64(format!("\0desk\0{PASSWORD}").as_bytes());
+    let seen = lines.lock().unwrap().clone();
+    assert!(
+        seen.iter().any(|l| l.contains(&plain)),
+        "the password was not used: {seen:?}"
+    );
+    assert!(seen.iter().any(|l| l.starts_with("X-Stancewatch-Shift")));
+    // nowhere in the state: database, its journal, anything in the folder
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).unwrap();
+            for needle in [PASSWORD.as_bytes(), plain.as_bytes()] {
+                assert!(
+                    !bytes.windows(needle.len()).any(|w| w == needle),
+                    "{} holds the password",
+                    path.display()
+                );
+            }
+        }
+    }
+}

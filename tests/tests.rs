@@ -5,6 +5,7 @@ mod support;
 
 mod alerts;
 mod cli;
+mod corpus;
 mod daemon;
 mod end_to_end;
 mod engine;

@@ -549,6 +549,34 @@ mod tests {
         assert_eq!(split(p).len(), 2);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+        /// Whatever the paragraph, the sentences cover it whole, in order,
+        /// without overlap, on character boundaries: no text is lost or moved.
+        #[test]
+        fn sentences_never_lose_or_reorder_text(
+            p in "([A-Za-z]{1,8}|[.!?;:,\"'()\u{201c}\u{201d}]|[ \n]|U\\.S\\.|Jan\\.|\\d{1,3}|\\PC){0,60}"
+        ) {
+            let r = sentence_ranges(&p);
+            if p.is_empty() {
+                proptest::prop_assert!(r.iter().all(|(a, b)| a == b));
+            } else {
+                proptest::prop_assert_eq!(r.first().unwrap().0, 0);
+                proptest::prop_assert_eq!(r.last().unwrap().1, p.len());
+            }
+            let mut joined = String::new();
+            for (i, (a, b)) in r.iter().enumerate() {
+                proptest::prop_assert!(a <= b);
+                proptest::prop_assert!(p.is_char_boundary(*a) && p.is_char_boundary(*b));
+                if i > 0 {
+                    proptest::prop_assert_eq!(r[i - 1].1, *a);
+                }
+                joined.push_str(&p[*a..*b]);
+            }
+            proptest::prop_assert_eq!(joined, p);
+        }
+    }
+
     #[test]
     fn ranges_cover_the_paragraph() {
         let p = "One. Two?  Three! four. Five";
