@@ -6,10 +6,10 @@
 //! in one transaction per article → deliver what is owed. A failing feed or
 //! page is recorded and reported; the pass goes on.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -18,7 +18,7 @@ use futures::StreamExt;
 use reqwest::Url;
 use tracing::{debug, info, warn};
 
-use crate::analyze::Analysis;
+use crate::analyze::{Analysis, Stance};
 use crate::article::Article;
 use crate::compare::{self, Shift};
 use crate::config::{Config, Delivery};
@@ -27,7 +27,7 @@ use crate::extract;
 use crate::feed::{self, Entry};
 use crate::fetch::{FetchError, Fetched, Fetcher};
 use crate::ledger::Ledger;
-use crate::neardup::{self, Signature};
+use crate::neardup::{self, KeyFilter, Signature};
 use crate::notify::mailer::{Mailer, Outcome};
 use crate::notify::render::{self, Alert, Matrix, Source};
 use crate::state::{ArticleRecord, NewAlert, OutboxRow, PassLock, State, StoryRef};
@@ -36,10 +36,11 @@ use crate::state::{ArticleRecord, NewAlert, OutboxRow, PassLock, State, StoryRef
 /// summary is analysed instead.
 const PAGE_ATTEMPTS: i64 = 3;
 
+/// How long the records of one batch gather before they are committed.
+const BATCH: Duration = Duration::from_secs(1);
+
 /// How far back a syndicated copy is matched against stories already read.
 const STORY_WINDOW_DAYS: i64 = 14;
-
-type Stories = Arc<Mutex<neardup::Index<StoryRef>>>;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -290,11 +291,24 @@ struct PassAlert {
     source: Source,
     shifts: Vec<Shift>,
     matrix: Matrix,
-    /// The entry that made it.
-    origin: (String, String),
     /// (outlet, link) of later articles that report the same positions.
     corroborating: Vec<(String, Option<String>)>,
+    /// The links in `corroborating` (and the alert's own), to list each once.
+    links: HashSet<Option<String>>,
 }
+
+impl PassAlert {
+    /// Lists another outlet's article as corroboration, once per link.
+    fn corroborate(&mut self, outlet: &str, link: &Option<String>) {
+        if self.links.insert(link.clone()) {
+            self.corroborating.push((outlet.to_string(), link.clone()));
+        }
+    }
+}
+
+/// At most this many corroborating outlets are named in one alert; the
+/// rest are counted.
+const MAX_CORROBORATING: usize = 12;
 
 /// A page to analyse.
 struct Work {
@@ -315,8 +329,6 @@ struct Loaded {
     article: Article,
     analysis: Analysis,
     fingerprint: Option<Signature>,
-    /// The story already read that this page repeats, if any.
-    copy_of: Option<StoryRef>,
 }
 
 /// When a feed that answered now is next polled: after the interval, or the
@@ -376,11 +388,16 @@ pub async fn run_once(
         }
     };
     let mut ledger: Ledger = state.ledger()?;
-    let mut index = neardup::Index::default();
-    for (sig, story) in state.stories(now - chrono::Duration::days(STORY_WINDOW_DAYS))? {
-        index.insert(sig, story);
+    let story_window = now - chrono::Duration::days(STORY_WINDOW_DAYS);
+    if !opts.dry_run {
+        state.forget_stories(story_window)?;
     }
-    let stories: Stories = Arc::new(Mutex::new(index));
+    // stories of earlier passes are searched in the database; this pass's
+    // own are also kept in a filter, so a first pass searches only on a hit
+    let earlier_stories = state.has_stories()?;
+    let cpu = Arc::new(tokio::sync::Semaphore::new(
+        std::thread::available_parallelism().map_or(2, |n| n.get()),
+    ));
 
     // 1. feeds, concurrently
     let mut due = Vec::new();
@@ -540,14 +557,15 @@ pub async fn run_once(
         work.clear();
     }
     progress.pages_total = work.len();
+    let mut this_pass = KeyFilter::with_capacity(work.len() * neardup::BANDS);
     progress.draw(true);
     // 2. pages and analysis, concurrently; results are recorded one by one
     let mut done_stream = futures::stream::iter(work.into_iter().map(|w| {
         let fetcher = fetcher.clone();
         let engine = engine.clone();
-        let stories = stories.clone();
+        let cpu = cpu.clone();
         async move {
-            let result = load_and_analyze(&fetcher, engine, &stories, &w).await;
+            let result = load_and_analyze(&fetcher, engine, &cpu, &w).await;
             Done { work: w, result }
         }
     }))
@@ -561,8 +579,15 @@ pub async fn run_once(
     let mut seen_keys: HashSet<String> = HashSet::new();
     // alerts of this pass, so later copies of a story can corroborate them
     let mut pass_alerts: Vec<PassAlert> = Vec::new();
+    let mut alerts_by_cell: HashMap<(String, String, Stance), Vec<usize>> = HashMap::new();
+    let mut alerts_by_origin: HashMap<(String, String), usize> = HashMap::new();
     // syndicated copies read in this pass: (original, outlet, link)
     let mut copies: Vec<(StoryRef, String, Option<String>)> = Vec::new();
+    // records go to the database in batches of about a second's work
+    let mut batch_started = std::time::Instant::now();
+    if !opts.dry_run {
+        state.begin_batch()?;
+    }
     loop {
         let done = tokio::select! {
             biased;
@@ -570,6 +595,11 @@ pub async fn run_once(
             d = done_stream.next() => d,
         };
         let Some(done) = done else { break };
+        if !opts.dry_run && batch_started.elapsed() >= BATCH {
+            state.commit_batch()?;
+            state.begin_batch()?;
+            batch_started = std::time::Instant::now();
+        }
         ctl.beat();
         progress.pages += 1;
         progress.shifts = summary.shifts.len();
@@ -592,8 +622,23 @@ pub async fn run_once(
                 article,
                 analysis,
                 fingerprint,
-                copy_of,
             }) => {
+                // a story already read (by another entry: an entry changed in
+                // place is no copy of itself)?
+                let copy_of = match &fingerprint {
+                    Some(sig)
+                        if earlier_stories
+                            || sig.band_keys().iter().any(|k| this_pass.may_contain(*k)) =>
+                    {
+                        state.find_story(sig, story_window, &w.feed_url, &w.entry.id)?
+                    }
+                    _ => None,
+                };
+                if let (Some(sig), None) = (&fingerprint, &copy_of) {
+                    for k in sig.band_keys() {
+                        this_pass.insert(k);
+                    }
+                }
                 summary.articles += 1;
                 summary.claims += analysis.claims.len();
                 if analysis.relevant {
@@ -632,16 +677,11 @@ pub async fn run_once(
                     ));
                 }
                 // the same position reported again by another outlet in this pass
-                for c in &analysis.claims {
-                    for pa in pass_alerts.iter_mut() {
-                        let same = pa
-                            .shifts
-                            .iter()
-                            .any(|s| s.actor == c.actor && s.topic == c.topic && s.to == c.stance);
-                        let other =
-                            pa.source.link != link && !pa.corroborating.iter().any(|x| x.1 == link);
-                        if same && other && shifts.is_empty() {
-                            pa.corroborating.push((w.outlet.clone(), link.clone()));
+                if shifts.is_empty() {
+                    for c in &analysis.claims {
+                        let cell = (c.actor.clone(), c.topic.clone(), c.stance);
+                        for &i in alerts_by_cell.get(&cell).map(Vec::as_slice).unwrap_or(&[]) {
+                            pass_alerts[i].corroborate(&w.outlet, &link);
                         }
                     }
                 }
@@ -674,12 +714,20 @@ pub async fn run_once(
                         &em.to,
                         now,
                     )?;
+                    for s in &shifts {
+                        alerts_by_cell
+                            .entry((s.actor.clone(), s.topic.clone(), s.to))
+                            .or_default()
+                            .push(pass_alerts.len());
+                    }
+                    alerts_by_origin
+                        .insert((w.feed_url.clone(), w.entry.id.clone()), pass_alerts.len());
                     pass_alerts.push(PassAlert {
                         source: source.clone(),
                         shifts: shifts.clone(),
                         matrix: matrix.clone(),
-                        origin: (w.feed_url.clone(), w.entry.id.clone()),
                         corroborating: Vec::new(),
+                        links: HashSet::from([link.clone()]),
                     });
                     if opts.dry_run {
                         if seen_keys.insert(r.key.clone()) {
@@ -729,32 +777,37 @@ pub async fn run_once(
         }
     }
     drop(done_stream);
+    if !opts.dry_run {
+        state.commit_batch()?;
+    }
     progress.shifts = summary.shifts.len();
     progress.finish();
 
     // a copy of a story that made an alert in this pass corroborates it
     for (of, outlet, link) in copies {
-        if let Some(pa) = pass_alerts
-            .iter_mut()
-            .find(|p| p.origin.0 == of.feed_url && p.origin.1 == of.entry_id)
-            && pa.source.link != link
-            && !pa.corroborating.iter().any(|x| x.1 == link)
-        {
-            pa.corroborating.push((outlet, link));
+        if let Some(&i) = alerts_by_origin.get(&(of.feed_url, of.entry_id)) {
+            pass_alerts[i].corroborate(&outlet, &link);
         }
     }
 
     // corroborated alerts are rendered again, with the other outlets listed
     if let Some(em) = &email {
         for pa in pass_alerts.iter().filter(|p| !p.corroborating.is_empty()) {
-            let outlets: Vec<String> = pa
+            let mut outlets: Vec<String> = pa
                 .corroborating
                 .iter()
+                .take(MAX_CORROBORATING)
                 .map(|(o, l)| match l {
                     Some(l) => format!("{o} ({l})"),
                     None => o.clone(),
                 })
                 .collect();
+            if pa.corroborating.len() > MAX_CORROBORATING {
+                outlets.push(format!(
+                    "and {} more articles",
+                    pa.corroborating.len() - MAX_CORROBORATING
+                ));
+            }
             let r = render::render(
                 &Alert {
                     source: &pa.source,
@@ -912,76 +965,58 @@ fn feed_notice(
 async fn load_and_analyze(
     fetcher: &Fetcher,
     engine: Arc<Engine>,
-    stories: &Stories,
+    cpu: &tokio::sync::Semaphore,
     w: &Work,
 ) -> Result<Loaded, String> {
-    let fallback = || {
-        let text = extract::extract(&w.entry.summary).text;
-        Article {
-            title: w.entry.title.clone(),
-            body: text,
-        }
+    let fallback = || Article {
+        title: w.entry.title.clone(),
+        body: extract::extract(&w.entry.summary).text,
     };
-    let me = StoryRef {
-        feed_url: w.feed_url.clone(),
-        entry_id: w.entry.id.clone(),
-        link: w.entry.link.as_ref().map(|l| l.to_string()),
-        outlet: w.outlet.clone(),
-    };
-    let stories = stories.clone();
-    let article = match &w.entry.link {
-        None => fallback(),
+    // pages download concurrently; parsing and analysis take one of a few
+    // slots, as many as there are cores
+    let page = match &w.entry.link {
+        None => None,
         Some(link) => match fetcher.fetch_page(link, &w.feed_base).await {
-            Ok(Fetched::Body { bytes, .. }) => {
-                let title = w.entry.title.clone();
-                return tokio::task::spawn_blocking(move || {
-                    let html = String::from_utf8_lossy(&bytes);
-                    let mut a = Article::from_html(&html);
-                    if a.title.is_empty() {
-                        a.title = title;
-                    }
-                    read(&engine, &stories, me, a)
-                })
-                .await
-                .map_err(|e| e.to_string());
-            }
-            Ok(Fetched::NotModified) => fallback(),
+            Ok(Fetched::Body { bytes, .. }) => Some(bytes),
+            Ok(Fetched::NotModified) => None,
             Err(e) if w.attempts + 1 >= PAGE_ATTEMPTS => {
                 debug!(link = %link, error = %e, "page failed again; analysing the feed's summary");
-                fallback()
+                None
             }
             Err(e) => return Err(e.to_string()),
         },
     };
-    tokio::task::spawn_blocking(move || read(&engine, &stories, me, article))
-        .await
-        .map_err(|e| e.to_string())
-}
-
-/// Analyses an article, and looks its text up among the stories already
-/// read (those of other entries: an entry changed in place is not a copy of
-/// itself). An article that repeats none becomes one of them.
-fn read(engine: &Engine, stories: &Stories, me: StoryRef, article: Article) -> Loaded {
-    let fingerprint = Signature::of(&article.body);
-    let mut copy_of = None;
-    if let Some(sig) = &fingerprint {
-        // a poisoned lock only means another reader panicked; the index is whole
-        let mut index = stories.lock().unwrap_or_else(|p| p.into_inner());
-        let found = index.find(sig, |s| {
-            s.feed_url != me.feed_url || s.entry_id != me.entry_id
-        });
-        match found {
-            Some((of, _)) => copy_of = Some(of.clone()),
-            None => index.insert(*sig, me),
+    let _slot = cpu.acquire().await.map_err(|e| e.to_string())?;
+    let title = w.entry.title.clone();
+    let summary = page.is_none().then(fallback);
+    tokio::task::spawn_blocking(move || {
+        let article = match (page, summary) {
+            (Some(bytes), _) => {
+                let mut a = Article::from_html(&String::from_utf8_lossy(&bytes));
+                if a.title.is_empty() {
+                    a.title = title;
+                }
+                a
+            }
+            (None, Some(a)) => a,
+            (None, None) => unreachable!("a page or the summary"),
+        };
+        let analysis = engine.analyze(&article);
+        // only an article that claims something can make or corroborate an
+        // alert: the others need no fingerprint
+        let fingerprint = if analysis.claims.is_empty() {
+            None
+        } else {
+            Signature::of(&article.body)
+        };
+        Loaded {
+            article,
+            analysis,
+            fingerprint,
         }
-    }
-    let analysis = engine.analyze(&article);
-    Loaded {
-        article,
-        analysis,
-        fingerprint,
-        copy_of,
-    }
+    })
+    .await
+    .map_err(|e| e.to_string())
 }
 
 /// Sends owed alerts; transient failures wait with exponential backoff.

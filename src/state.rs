@@ -51,6 +51,13 @@ CREATE TABLE IF NOT EXISTS entries (
     PRIMARY KEY (feed_url, entry_id)
 );
 CREATE INDEX IF NOT EXISTS entries_seen ON entries (seen_at);
+-- the near-duplicate search: one row per band key of a story's signature
+CREATE TABLE IF NOT EXISTS story_bands (
+    key INTEGER NOT NULL,
+    entry INTEGER NOT NULL,        -- rowid in entries
+    PRIMARY KEY (key, entry)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS story_bands_entry ON story_bands (entry);
 CREATE TABLE IF NOT EXISTS claims (
     id INTEGER PRIMARY KEY,
     feed_url TEXT NOT NULL,
@@ -203,6 +210,9 @@ pub struct ArticleRecord<'a> {
     pub dup_of: Option<&'a str>,
 }
 
+/// At most this many stories sharing band keys with a new one are scored.
+pub const CANDIDATES: usize = 32;
+
 /// A story already read, as the near-duplicate index keeps it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoryRef {
@@ -256,6 +266,69 @@ fn migrate(conn: &Connection) -> Result<()> {
     if version < 4 {
         add_missing("feeds", &[("ttl", "INTEGER")])?;
         conn.pragma_update(None, "user_version", 4)?;
+    }
+    if version < 5 {
+        // signatures changed length with the banded search; older ones can
+        // no longer be compared and are dropped
+        conn.execute_batch("UPDATE entries SET fingerprint = NULL WHERE fingerprint IS NOT NULL")?;
+        conn.execute_batch("DELETE FROM story_bands")?;
+        conn.pragma_update(None, "user_version", 5)?;
+    }
+    Ok(())
+}
+
+/// The statements of one [`State::record`].
+fn write_record(tx: &Connection, rec: &ArticleRecord<'_>, now_s: &str) -> Result<()> {
+    tx.prepare_cached("INSERT INTO entries (feed_url, entry_id, content_hash, title, link, published, status, attempts, error, relevant, seen_at,
+               fingerprint, outlet, dup_of)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11, ?12, ?13)
+             ON CONFLICT(feed_url, entry_id) DO UPDATE SET content_hash = excluded.content_hash, title = excluded.title,
+               link = excluded.link, status = excluded.status, attempts = entries.attempts + 1, error = excluded.error,
+               relevant = excluded.relevant, seen_at = excluded.seen_at, fingerprint = excluded.fingerprint,
+               outlet = excluded.outlet, dup_of = excluded.dup_of")?.execute(params![
+                rec.feed_url,
+                rec.entry_id,
+                rec.content_hash,
+                rec.title,
+                rec.link,
+                rec.published.map(ts),
+                rec.status,
+                rec.error,
+                rec.relevant,
+                now_s,
+                rec.fingerprint.map(|f| f.to_bytes()),
+                rec.outlet,
+                rec.dup_of
+            ])?;
+    // the story's search keys: replaced for an entry read again, none for
+    // a copy (the search finds originals)
+    let rowid: i64 = tx
+        .prepare_cached("SELECT rowid FROM entries WHERE feed_url = ?1 AND entry_id = ?2")?
+        .query_row(params![rec.feed_url, rec.entry_id], |r| r.get(0))?;
+    tx.prepare_cached("DELETE FROM story_bands WHERE entry = ?1")?
+        .execute(params![rowid])?;
+    if let (Some(sig), None) = (&rec.fingerprint, rec.dup_of) {
+        let mut ins =
+            tx.prepare_cached("INSERT OR IGNORE INTO story_bands (key, entry) VALUES (?1, ?2)")?;
+        for k in sig.band_keys() {
+            ins.execute(params![k, rowid])?;
+        }
+    }
+    for c in rec.claims {
+        tx.prepare_cached("INSERT INTO claims (feed_url, entry_id, actor, topic, stance, speaker, confidence, sentence, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?.execute(params![rec.feed_url, rec.entry_id, c.actor, c.topic, c.stance.as_str(), c.speaker, c.confidence, c.sentence, now_s])?;
+    }
+    let source = rec.link.unwrap_or(rec.entry_id);
+    for s in rec.shifts {
+        tx.prepare_cached("INSERT INTO ledger (actor, topic, stance, sentence, source, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(actor, topic) DO UPDATE SET stance = excluded.stance, sentence = excluded.sentence,
+                   source = excluded.source, updated_at = excluded.updated_at")?.execute(params![s.actor, s.topic, s.to.as_str(), s.sentence, source, now_s])?;
+        tx.prepare_cached("INSERT INTO ledger_history (actor, topic, from_stance, to_stance, sentence, source, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![s.actor, s.topic, s.from.map(|f| f.as_str()), s.to.as_str(), s.sentence, source, now_s])?;
+    }
+    if let Some(a) = &rec.alert {
+        tx.prepare_cached("INSERT INTO outbox (alert_key, subject, message, created_at, status, text_part, html_part, shift_headers)
+                 VALUES (?1, ?2, ?3, ?4, 'owed', ?5, ?6, ?7)
+                 ON CONFLICT(alert_key) DO NOTHING")?.execute(params![a.key, a.subject, a.raw, now_s, a.text, a.html, a.shift_headers.join("\n")])?;
     }
     Ok(())
 }
@@ -475,90 +548,103 @@ impl State {
     /// Records an entry's outcome: claims, ledger changes and the owed alert
     /// in one transaction.
     pub fn record(&mut self, rec: &ArticleRecord<'_>, now: DateTime<Utc>) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        let now_s = ts(now);
-        tx.execute(
-            "INSERT INTO entries (feed_url, entry_id, content_hash, title, link, published, status, attempts, error, relevant, seen_at,
-               fingerprint, outlet, dup_of)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11, ?12, ?13)
-             ON CONFLICT(feed_url, entry_id) DO UPDATE SET content_hash = excluded.content_hash, title = excluded.title,
-               link = excluded.link, status = excluded.status, attempts = entries.attempts + 1, error = excluded.error,
-               relevant = excluded.relevant, seen_at = excluded.seen_at, fingerprint = excluded.fingerprint,
-               outlet = excluded.outlet, dup_of = excluded.dup_of",
-            params![
-                rec.feed_url,
-                rec.entry_id,
-                rec.content_hash,
-                rec.title,
-                rec.link,
-                rec.published.map(ts),
-                rec.status,
-                rec.error,
-                rec.relevant,
-                now_s,
-                rec.fingerprint.map(|f| f.to_bytes()),
-                rec.outlet,
-                rec.dup_of
-            ],
-        )?;
-        for c in rec.claims {
-            tx.execute(
-                "INSERT INTO claims (feed_url, entry_id, actor, topic, stance, speaker, confidence, sentence, recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![rec.feed_url, rec.entry_id, c.actor, c.topic, c.stance.as_str(), c.speaker, c.confidence, c.sentence, now_s],
-            )?;
+        if self.conn.is_autocommit() {
+            let tx = self.conn.transaction()?;
+            write_record(&tx, rec, &ts(now))?;
+            tx.commit()?;
+        } else {
+            // inside an open batch, which commits or rolls back as a whole
+            write_record(&self.conn, rec, &ts(now))?;
         }
-        let source = rec.link.unwrap_or(rec.entry_id);
-        for s in rec.shifts {
-            tx.execute(
-                "INSERT INTO ledger (actor, topic, stance, sentence, source, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT(actor, topic) DO UPDATE SET stance = excluded.stance, sentence = excluded.sentence,
-                   source = excluded.source, updated_at = excluded.updated_at",
-                params![s.actor, s.topic, s.to.as_str(), s.sentence, source, now_s],
-            )?;
-            tx.execute(
-                "INSERT INTO ledger_history (actor, topic, from_stance, to_stance, sentence, source, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![s.actor, s.topic, s.from.map(|f| f.as_str()), s.to.as_str(), s.sentence, source, now_s],
-            )?;
-        }
-        if let Some(a) = &rec.alert {
-            tx.execute(
-                "INSERT INTO outbox (alert_key, subject, message, created_at, status, text_part, html_part, shift_headers)
-                 VALUES (?1, ?2, ?3, ?4, 'owed', ?5, ?6, ?7)
-                 ON CONFLICT(alert_key) DO NOTHING",
-                params![a.key, a.subject, a.raw, now_s, a.text, a.html, a.shift_headers.join("\n")],
-            )?;
-        }
-        tx.commit()?;
         Ok(())
     }
 
-    /// Signatures of the stories read since `since` (originals only: a
-    /// copy points at its original), oldest first.
-    pub fn stories(&self, since: DateTime<Utc>) -> Result<Vec<(Signature, StoryRef)>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT fingerprint, feed_url, entry_id, link, COALESCE(outlet, '') FROM entries
-             WHERE fingerprint IS NOT NULL AND dup_of IS NULL AND seen_at >= ?1 ORDER BY seen_at, rowid",
-        )?;
-        let rows = stmt.query_map(params![ts(since)], |r| {
-            Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                StoryRef {
-                    feed_url: r.get(1)?,
-                    entry_id: r.get(2)?,
-                    link: r.get(3)?,
-                    outlet: r.get(4)?,
-                },
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (bytes, story) = row?;
-            if let Some(sig) = Signature::from_bytes(&bytes) {
-                out.push((sig, story));
+    /// The story read since `since` that `sig` repeats: of the
+    /// [`CANDIDATES`] stories sharing most band keys with it, the most
+    /// similar at or above the threshold, other than the entry `(feed_url,
+    /// entry_id)` itself. Originals only: a copy points at its original.
+    pub fn find_story(
+        &self,
+        sig: &Signature,
+        since: DateTime<Utc>,
+        feed_url: &str,
+        entry_id: &str,
+    ) -> Result<Option<StoryRef>> {
+        let keys = sig.band_keys();
+        let placeholders = vec!["?"; keys.len()].join(",");
+        let sql = format!(
+            "SELECT e.fingerprint, e.feed_url, e.entry_id, e.link, COALESCE(e.outlet, '')
+             FROM (SELECT entry, COUNT(*) AS shared FROM story_bands WHERE key IN ({placeholders})
+                   GROUP BY entry ORDER BY shared DESC, entry LIMIT {CANDIDATES}) b
+             CROSS JOIN entries e ON e.rowid = b.entry
+             WHERE e.dup_of IS NULL AND e.fingerprint IS NOT NULL AND +e.seen_at >= ?
+               AND NOT (e.feed_url = ? AND e.entry_id = ?)
+             ORDER BY e.rowid"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut args: Vec<rusqlite::types::Value> = keys.iter().map(|k| (*k).into()).collect();
+        args.push(ts(since).into());
+        args.push(feed_url.to_string().into());
+        args.push(entry_id.to_string().into());
+        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+        let mut best: Option<(f64, StoryRef)> = None;
+        while let Some(r) = rows.next()? {
+            let Some(other) = Signature::from_bytes(&r.get::<_, Vec<u8>>(0)?) else {
+                continue;
+            };
+            let sim = sig.similarity(&other);
+            if sim >= crate::neardup::THRESHOLD && best.as_ref().is_none_or(|b| sim > b.0) {
+                best = Some((
+                    sim,
+                    StoryRef {
+                        feed_url: r.get(1)?,
+                        entry_id: r.get(2)?,
+                        link: r.get(3)?,
+                        outlet: r.get(4)?,
+                    },
+                ));
             }
         }
-        Ok(out)
+        Ok(best.map(|b| b.1))
+    }
+
+    /// Whether any story is kept for the near-duplicate search.
+    pub fn has_stories(&self) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM story_bands)", [], |r| {
+                r.get(0)
+            })?)
+    }
+
+    /// Drops the search keys of stories read before `before`.
+    pub fn forget_stories(&self, before: DateTime<Utc>) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM story_bands WHERE entry IN (SELECT rowid FROM entries WHERE seen_at < ?1)",
+            params![ts(before)],
+        )?;
+        Ok(())
+    }
+
+    /// Opens a batch: the records that follow are committed together by
+    /// [`State::commit_batch`] (one write of the pages they share instead of
+    /// one per article). Each record stays whole: a batch that is never
+    /// committed loses whole articles, which are then read again. A batch
+    /// left open by an aborted pass is rolled back first.
+    pub fn begin_batch(&mut self) -> Result<()> {
+        if !self.conn.is_autocommit() {
+            self.conn.execute_batch("ROLLBACK")?;
+        }
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(())
+    }
+
+    /// Commits the open batch, if any.
+    pub fn commit_batch(&mut self) -> Result<()> {
+        if !self.conn.is_autocommit() {
+            self.conn.execute_batch("COMMIT")?;
+        }
+        Ok(())
     }
 
     /// Alerts owed and due now.
