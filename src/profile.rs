@@ -325,7 +325,9 @@ impl<T: Clone> Lexicon<T> {
 
     /// The longest phrase matching at `at`, if any.
     pub fn longest_at(&self, toks: &[Token], at: usize) -> Option<Hit<T>> {
-        if toks[at].mask & self.bit == 0 && self.bit != 0 {
+        // past the end (a sentence that ends where a phrase could start)
+        let tok = toks.get(at)?;
+        if tok.mask & self.bit == 0 && self.bit != 0 {
             return None;
         }
         let mut best: Option<Hit<T>> = None;

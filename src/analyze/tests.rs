@@ -297,3 +297,19 @@ fn dates_in_headers() {
     );
     assert_eq!(find_date("no date here"), None);
 }
+
+/// Inputs the fuzzer found crashing, kept as regression cases: each is
+/// analysed and compared with the baseline without a panic.
+#[test]
+fn fuzz_regressions_analyse_without_panic() {
+    let engine = crate::engine::Engine::builtin();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz/analyze");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        engine.compare(&crate::article::Article::from_text(&text));
+        n += 1;
+    }
+    assert!(n > 0);
+}
