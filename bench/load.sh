@@ -15,29 +15,7 @@ WORK=$(mktemp -d)
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 [ -x "$BIN" ] || (cd "$ROOT" && cargo build --release --locked)
 
-mkdir -p "$WORK/www/feeds" "$WORK/www/pages"
-python3 - "$WORK/www" "$FEEDS" "$ENTRIES" <<'PY'
-import os, sys
-root, feeds, entries = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-actors = ["Kremlin spokesman Dmitry Peskov", "Prime Minister Giorgia Meloni", "Chancellor Friedrich Merz", "President Volodymyr Zelensky", "Defence Secretary John Healey"]
-lines = ["said on Monday that Moscow could accept peacekeepers in Ukraine only if they came from neutral countries.",
-         "said Italy would not send its soldiers to Ukraine as part of any post-war mission.",
-         "said Germany backs the multinational force for Ukraine.",
-         "said Ukraine would not withdraw from the parts of Donetsk region it still controls.",
-         "said British troops would deploy to Ukraine only if a US backstop is agreed."]
-filler = "Officials met again on Tuesday to discuss the next round of talks, and several delegations said progress had been slow. " * 6
-for f in range(feeds):
-    items = []
-    for e in range(entries):
-        k = (f * entries + e)
-        name = f"p{k}.html"
-        body = f"<p>{actors[k % 5]} {lines[k % 5]}</p><p>{filler}</p><p>Story {k}.</p>"
-        with open(os.path.join(root, "pages", name), "w") as fh:
-            fh.write(f"<!DOCTYPE html><html><head><title>Story {k}</title></head><body><nav>Home</nav><article><h1>Story {k} on Ukraine guarantees</h1>{body}</article><footer>(c) Demo</footer></body></html>")
-        items.append(f"<item><title>Story {k}</title><link>/pages/{name}</link><guid isPermaLink=\"false\">s{k}</guid></item>")
-    with open(os.path.join(root, "feeds", f"f{f}.xml"), "w") as fh:
-        fh.write("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Feed %d</title><link>http://127.0.0.1/</link><description>load</description>%s</channel></rss>" % (f, "".join(items)))
-PY
+python3 "$ROOT/bench/gen.py" "$WORK/www" "$FEEDS" "$ENTRIES"
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat > "$WORK/serve.py" <<'PY'
