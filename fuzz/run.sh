@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for RUNS executions (default 1,000,000) on one core,
-# starting from the seeds in fuzz/seeds, and prints each target's count.
+# starting from fuzz/seeds and the project's own fixtures, and prints each
+# target's count.
 # Built with debug assertions and without a sanitizer (the code is safe
 # Rust; the assertions catch overflow). Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`).
 set -euo pipefail
@@ -13,7 +14,15 @@ for t in $targets; do
     log="artifacts/$t.log"
     mkdir -p artifacts
     start=$(date +%s)
-    cargo +nightly fuzz run -O -a -s none "$t" "corpus/$t" "seeds/$t" -- \
+    # seeds: a few inputs of its own and the project's fixtures
+    case $t in
+        feed) seeds=(seeds/feed ../config/demo/feeds) ;;
+        extract) seeds=(../config/demo/pages ../tests/fixtures/dev) ;;
+        analyze) seeds=(../seeds ../tests/fixtures/dev ../tests/fixtures/fuzz/analyze) ;;
+        config) seeds=(../config) ;;
+        *) seeds=("seeds/$t") ;;
+    esac
+    cargo +nightly fuzz run -O -a -s none "$t" "corpus/$t" "${seeds[@]}" -- \
         -runs="$runs" -max_len=16384 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         >"$log" 2>&1 || { echo "$t: FAILED, see fuzz/$log"; tail -30 "$log"; exit 1; }
     secs=$(( $(date +%s) - start ))

@@ -102,100 +102,99 @@ impl Metrics {
 
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
+        const C: &str = "counter";
+        const G: &str = "gauge";
+        let mut rows: Vec<(&str, &str, &str, String)> = vec![
+            (
+                "passes_total",
+                C,
+                "Passes run since start.",
+                self.passes.to_string(),
+            ),
+            (
+                "passes_failed_total",
+                C,
+                "Passes that ended in an error since start.",
+                self.passes_failed.to_string(),
+            ),
+            ("feeds", G, "Configured feeds.", self.feeds.to_string()),
+            (
+                "feeds_failing",
+                G,
+                "Feeds whose last poll failed.",
+                self.feeds_failing.to_string(),
+            ),
+            (
+                "feeds_ok",
+                G,
+                "Feeds whose last poll worked.",
+                self.feeds.saturating_sub(self.feeds_failing).to_string(),
+            ),
+            (
+                "entries_total",
+                C,
+                "New feed entries seen since start.",
+                self.entries.to_string(),
+            ),
+            (
+                "shifts_total",
+                C,
+                "Position shifts found since start.",
+                self.shifts.to_string(),
+            ),
+            (
+                "alerts_sent_total",
+                C,
+                "Alert emails accepted by the mail server since start.",
+                self.alerts_sent.to_string(),
+            ),
+            (
+                "alerts_owed",
+                G,
+                "Alerts recorded and not yet delivered.",
+                self.alerts_owed.to_string(),
+            ),
+            (
+                "alerts_failed",
+                G,
+                "Alerts the mail server refused for good.",
+                self.alerts_failed.to_string(),
+            ),
+            (
+                "pass_duration_seconds",
+                G,
+                "Duration of the last pass.",
+                format!("{:.3}", self.last_pass_seconds),
+            ),
+        ];
+        if let Some(b) = rss_bytes() {
+            rows.push((
+                "resident_memory_bytes",
+                G,
+                "Resident memory of the daemon now.",
+                b.to_string(),
+            ));
+        }
+        if let Some(b) = peak_rss_bytes() {
+            rows.push((
+                "peak_resident_memory_bytes",
+                G,
+                "Peak resident memory of the daemon since start.",
+                b.to_string(),
+            ));
+        }
+        rows.push((
+            "last_success_timestamp_seconds",
+            G,
+            "Unix time of the last pass that ended without error (0: none yet).",
+            self.last_success_unix.to_string(),
+        ));
         let mut o = String::new();
-        let mut metric = |name: &str, kind: &str, help: &str, value: String| {
+        for (name, kind, help, value) in rows {
             let _ = writeln!(o, "# HELP stancewatch_{name} {help}");
             let _ = writeln!(o, "# TYPE stancewatch_{name} {kind}");
             let _ = writeln!(o, "stancewatch_{name} {value}");
-        };
-        metric(
-            "passes_total",
-            "counter",
-            "Passes run since start.",
-            self.passes.to_string(),
-        );
-        metric(
-            "passes_failed_total",
-            "counter",
-            "Passes that ended in an error since start.",
-            self.passes_failed.to_string(),
-        );
-        metric(
-            "feeds",
-            "gauge",
-            "Configured feeds.",
-            self.feeds.to_string(),
-        );
-        metric(
-            "feeds_failing",
-            "gauge",
-            "Feeds whose last poll failed.",
-            self.feeds_failing.to_string(),
-        );
-        metric(
-            "feeds_ok",
-            "gauge",
-            "Feeds whose last poll worked.",
-            self.feeds.saturating_sub(self.feeds_failing).to_string(),
-        );
-        metric(
-            "entries_total",
-            "counter",
-            "New feed entries seen since start.",
-            self.entries.to_string(),
-        );
-        metric(
-            "shifts_total",
-            "counter",
-            "Position shifts found since start.",
-            self.shifts.to_string(),
-        );
-        metric(
-            "alerts_sent_total",
-            "counter",
-            "Alert emails accepted by the mail server since start.",
-            self.alerts_sent.to_string(),
-        );
-        metric(
-            "alerts_owed",
-            "gauge",
-            "Alerts recorded and not yet delivered.",
-            self.alerts_owed.to_string(),
-        );
-        metric(
-            "alerts_failed",
-            "gauge",
-            "Alerts the mail server refused for good.",
-            self.alerts_failed.to_string(),
-        );
-        metric(
-            "pass_duration_seconds",
-            "gauge",
-            "Duration of the last pass.",
-            format!("{:.3}", self.last_pass_seconds),
-        );
-        if let Some(b) = rss_bytes() {
-            metric(
-                "resident_memory_bytes",
-                "gauge",
-                "Resident memory of the daemon now.",
-                b.to_string(),
-            );
         }
-        if let Some(b) = peak_rss_bytes() {
-            metric(
-                "peak_resident_memory_bytes",
-                "gauge",
-                "Peak resident memory of the daemon since start.",
-                b.to_string(),
-            );
-        }
-        metric(
-            "last_success_timestamp_seconds",
-            "gauge",
-            "Unix time of the last pass that ended without error (0: none yet).",
-            self.last_success_unix.to_string(),
-        );
         o
     }
 }
