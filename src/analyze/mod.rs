@@ -1255,20 +1255,17 @@ fn sentence_claims_inner(
                     if let Some(c1) = outer
                         && let Some((st1, h1)) = outer_view(c1)
                     {
-                        for a in h1.into_iter().filter(|a| !holders.contains(a)) {
-                            push_claim(
-                                &mut out,
-                                make_claim(
-                                    profile,
-                                    a,
-                                    t.topic,
-                                    st1,
-                                    speaker.unwrap_or(a),
-                                    ((confidence - 0.05) * 100.0).round() / 100.0,
-                                    sentence,
-                                ),
-                            );
-                        }
+                        let actors = h1.into_iter().filter(|a| !holders.contains(a));
+                        let conf = confidence - 0.05;
+                        relay_claims(
+                            &mut out,
+                            profile,
+                            actors,
+                            (t.topic, st1),
+                            speaker,
+                            conf,
+                            sentence,
+                        );
                     }
                 }
             }
@@ -1290,20 +1287,17 @@ fn sentence_claims_inner(
                     && let (Some((st1, h1)), Stance::Supports | Stance::Conditional) =
                         (outer_view(c1), stance)
                 {
-                    for a in h1.into_iter().filter(|a| *a != d.actor) {
-                        push_claim(
-                            &mut out,
-                            make_claim(
-                                profile,
-                                a,
-                                t.topic,
-                                st1,
-                                speaker.unwrap_or(a),
-                                ((confidence - 0.1) * 100.0).round() / 100.0,
-                                sentence,
-                            ),
-                        );
-                    }
+                    let actors = h1.into_iter().filter(|a| *a != d.actor);
+                    let conf = confidence - 0.1;
+                    relay_claims(
+                        &mut out,
+                        profile,
+                        actors,
+                        (t.topic, st1),
+                        speaker,
+                        conf,
+                        sentence,
+                    );
                 }
             }
             for &h in &holders {
@@ -1446,6 +1440,32 @@ fn make_claim(
         speaker: profile.actor_id(speaker).to_string(),
         confidence,
         sentence: sentence.to_string(),
+    }
+}
+
+/// Claims of several holders that one outer cue speaks for (a relayed
+/// view), at a lower confidence rounded to two places.
+fn relay_claims(
+    out: &mut Vec<Claim>,
+    profile: &Profile,
+    actors: impl Iterator<Item = usize>,
+    (topic, stance): (usize, Stance),
+    speaker: Option<usize>,
+    confidence: f64,
+    sentence: &str,
+) {
+    let confidence = (confidence * 100.0).round() / 100.0;
+    for a in actors {
+        let c = make_claim(
+            profile,
+            a,
+            topic,
+            stance,
+            speaker.unwrap_or(a),
+            confidence,
+            sentence,
+        );
+        push_claim(out, c);
     }
 }
 
