@@ -321,3 +321,19 @@ fn a_pass_over_the_whole_corpus_reports_each_feed() {
     assert_eq!(changed + failed, feeds.len(), "{s}");
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
 }
+
+/// Inputs the fuzzer found crashing (in the feed parser itself): each is a
+/// clean per-feed error now.
+#[test]
+fn fuzz_regressions_are_clean_errors() {
+    let dir = repo("tests/fixtures/fuzz/feed");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        if let Err(e) = parse(&bytes) {
+            assert!(e.starts_with("not a feed"), "{e}");
+        }
+        n += 1;
+    }
+    assert!(n > 0);
+}
