@@ -437,25 +437,23 @@ pub async fn run_once(
         }
     }))
     .buffer_unordered(cfg.fetch.concurrency.max(1));
-    let mut results = Vec::new();
     let ctl = &opts.control;
+    let mut work: Vec<Work> = Vec::new();
+    // each feed is handled as it arrives (its body parsed, then dropped);
+    // what the feeds' answers change is committed together
+    if !opts.dry_run {
+        state.begin_batch()?;
+    }
     loop {
         let r = tokio::select! {
             biased;
             _ = ctl.stopped() => None,
             r = feed_stream.next() => r,
         };
-        let Some(r) = r else { break };
+        let Some((f, row, r)) = r else { break };
         ctl.beat();
-        results.push(r);
         progress.feeds += 1;
         progress.draw(false);
-    }
-    // requests still in flight are dropped: their feeds are polled next time
-    drop(feed_stream);
-
-    let mut work: Vec<Work> = Vec::new();
-    for (f, row, r) in results {
         let url = f.url.as_str().to_string();
         let next_ok = next_poll(cfg, &url, row.ttl, now);
         let errors_before = summary.feed_errors.len();
@@ -550,6 +548,11 @@ pub async fn run_once(
             let detail = format!("working again after {} failures", row.failures);
             feed_notice(state, cfg, &url, "recovered", &detail, now)?;
         }
+    }
+    // requests still in flight are dropped: their feeds are polled next time
+    drop(feed_stream);
+    if !opts.dry_run {
+        state.commit_batch()?;
     }
 
     if ctl.stopping() {
