@@ -215,6 +215,7 @@ impl Job for Daemon {
             control,
         };
         let r = pass::run_once(&self.cfg, self.engine.clone(), &mut self.state, &opts).await;
+        metrics::release_free_memory();
         let mut m = self.metrics.lock().unwrap_or_else(|p| p.into_inner());
         match r {
             Ok(summary) => {
