@@ -628,18 +628,18 @@ pub async fn run_once(
             }) => {
                 // a story already read (by another entry: an entry changed in
                 // place is no copy of itself)?
-                let copy_of = match &fingerprint {
-                    Some(sig)
-                        if earlier_stories
-                            || sig.band_keys().iter().any(|k| this_pass.may_contain(*k)) =>
+                let keys = fingerprint.as_ref().map(Signature::band_keys);
+                let copy_of = match (&fingerprint, &keys) {
+                    (Some(sig), Some(keys))
+                        if earlier_stories || keys.iter().any(|k| this_pass.may_contain(*k)) =>
                     {
                         state.find_story(sig, story_window, &w.feed_url, &w.entry.id)?
                     }
                     _ => None,
                 };
-                if let (Some(sig), None) = (&fingerprint, &copy_of) {
-                    for k in sig.band_keys() {
-                        this_pass.insert(k);
+                if let (Some(keys), None) = (&keys, &copy_of) {
+                    for k in keys {
+                        this_pass.insert(*k);
                     }
                 }
                 summary.articles += 1;
