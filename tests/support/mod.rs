@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -234,7 +234,17 @@ struct Handler {
     rcpts: Arc<Mutex<Vec<String>>>,
     mode: Arc<Mutex<SmtpMode>>,
     delay: Arc<Mutex<Duration>>,
+    gate: Arc<Gate>,
     cur: Vec<u8>,
+}
+
+/// Holds RCPT commands beyond a limit until the limit is raised, so a test
+/// can stop a client at a known point of its delivery.
+#[derive(Default)]
+struct Gate {
+    /// (RCPT commands begun so far, the limit if any)
+    state: Mutex<(usize, Option<usize>)>,
+    moved: Condvar,
 }
 
 impl mailin_embedded::Handler for Handler {
@@ -243,6 +253,15 @@ impl mailin_embedded::Handler for Handler {
         // killed while it waits has delivered nothing
         let delay = *self.delay.lock().unwrap();
         thread::sleep(delay);
+        {
+            let mut g = self.gate.state.lock().unwrap();
+            g.0 += 1;
+            let me = g.0;
+            self.gate.moved.notify_all();
+            while g.1.is_some_and(|limit| me > limit) {
+                g = self.gate.moved.wait(g).unwrap();
+            }
+        }
         self.rcpts.lock().unwrap().push(to.to_string());
         // refusals come at RCPT, as greylisting and policy servers answer
         match *self.mode.lock().unwrap() {
@@ -294,6 +313,7 @@ pub struct SmtpServer {
     rcpts: Arc<Mutex<Vec<String>>>,
     mode: Arc<Mutex<SmtpMode>>,
     delay: Arc<Mutex<Duration>>,
+    gate: Arc<Gate>,
 }
 
 impl SmtpServer {
@@ -308,11 +328,13 @@ impl SmtpServer {
         let rcpts = Arc::new(Mutex::new(Vec::new()));
         let mode = Arc::new(Mutex::new(SmtpMode::Accept));
         let delay = Arc::new(Mutex::new(Duration::ZERO));
+        let gate = Arc::new(Gate::default());
         let h = Handler {
             mails: mails.clone(),
             rcpts: rcpts.clone(),
             mode: mode.clone(),
             delay: delay.clone(),
+            gate: gate.clone(),
             cur: vec![],
         };
         thread::spawn(move || {
@@ -329,6 +351,7 @@ impl SmtpServer {
             rcpts,
             mode,
             delay,
+            gate,
         }
     }
 
@@ -348,6 +371,25 @@ impl SmtpServer {
     /// Makes the server wait this long before answering each RCPT.
     pub fn set_delay(&self, d: Duration) {
         *self.delay.lock().unwrap() = d;
+    }
+
+    /// Lets `more` further RCPT commands through and holds any after them
+    /// (`None`: holds nothing); held commands go on when the limit rises.
+    pub fn let_rcpts_through(&self, more: Option<usize>) {
+        let mut g = self.gate.state.lock().unwrap();
+        g.1 = more.map(|n| g.0 + n);
+        self.gate.moved.notify_all();
+    }
+
+    /// Waits until an RCPT command is being held.
+    pub fn wait_for_held_rcpt(&self, within: Duration) {
+        let end = std::time::Instant::now() + within;
+        let mut g = self.gate.state.lock().unwrap();
+        while !g.1.is_some_and(|limit| g.0 > limit) {
+            let left = end.saturating_duration_since(std::time::Instant::now());
+            assert!(!left.is_zero(), "no RCPT reached the gate");
+            g = self.gate.moved.wait_timeout(g, left).unwrap().0;
+        }
     }
 }
 
