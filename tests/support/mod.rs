@@ -385,7 +385,7 @@ impl SmtpServer {
     pub fn wait_for_held_rcpt(&self, within: Duration) {
         let end = std::time::Instant::now() + within;
         let mut g = self.gate.state.lock().unwrap();
-        while !g.1.is_some_and(|limit| g.0 > limit) {
+        while g.1.is_none_or(|limit| g.0 <= limit) {
             let left = end.saturating_duration_since(std::time::Instant::now());
             assert!(!left.is_zero(), "no RCPT reached the gate");
             g = self.gate.moved.wait_timeout(g, left).unwrap().0;
