@@ -560,7 +560,10 @@ pub async fn run_once(
         work.clear();
     }
     progress.pages_total = work.len();
-    let mut this_pass = KeyFilter::with_capacity(work.len() * neardup::BANDS);
+    debug!(elapsed = ?started.elapsed(), pages = work.len(), "feeds read");
+    // sized for the stories that move a position, a few in a pass: more
+    // only make a database search a little likelier
+    let mut this_pass = KeyFilter::with_capacity(work.len().min(1024) * neardup::BANDS);
     progress.draw(true);
     // 2. pages and analysis, concurrently; results are recorded one by one
     let mut done_stream = futures::stream::iter(work.into_iter().map(|w| {
@@ -637,11 +640,6 @@ pub async fn run_once(
                     }
                     _ => None,
                 };
-                if let (Some(keys), None) = (&keys, &copy_of) {
-                    for k in keys {
-                        this_pass.insert(*k);
-                    }
-                }
                 summary.articles += 1;
                 summary.claims += analysis.claims.len();
                 if analysis.relevant {
@@ -652,6 +650,15 @@ pub async fn run_once(
                 // recorded as one and corroborates the original's alert; a
                 // copy with news of its own (an update) is read as news
                 let copy_of = copy_of.filter(|_| shifts.is_empty());
+                // a story that moved a position is remembered, so its copies
+                // are known for what they are; one that moved nothing has
+                // nothing for a copy to repeat or corroborate
+                let fingerprint = fingerprint.filter(|_| !shifts.is_empty());
+                if let (Some(keys), Some(_)) = (&keys, &fingerprint) {
+                    for k in keys {
+                        this_pass.insert(*k);
+                    }
+                }
                 let dup_of = copy_of
                     .as_ref()
                     .map(|of| of.link.clone().unwrap_or_else(|| of.entry_id.clone()));

@@ -279,13 +279,14 @@ fn migrate(conn: &Connection) -> Result<()> {
 
 /// The statements of one [`State::record`].
 fn write_record(tx: &Connection, rec: &ArticleRecord<'_>, now_s: &str) -> Result<()> {
-    tx.prepare_cached("INSERT INTO entries (feed_url, entry_id, content_hash, title, link, published, status, attempts, error, relevant, seen_at,
+    let rowid = tx.prepare_cached("INSERT INTO entries (feed_url, entry_id, content_hash, title, link, published, status, attempts, error, relevant, seen_at,
                fingerprint, outlet, dup_of)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT(feed_url, entry_id) DO UPDATE SET content_hash = excluded.content_hash, title = excluded.title,
                link = excluded.link, status = excluded.status, attempts = entries.attempts + 1, error = excluded.error,
                relevant = excluded.relevant, seen_at = excluded.seen_at, fingerprint = excluded.fingerprint,
-               outlet = excluded.outlet, dup_of = excluded.dup_of")?.execute(params![
+               outlet = excluded.outlet, dup_of = excluded.dup_of
+             RETURNING rowid")?.query_row(params![
                 rec.feed_url,
                 rec.entry_id,
                 rec.content_hash,
@@ -299,12 +300,9 @@ fn write_record(tx: &Connection, rec: &ArticleRecord<'_>, now_s: &str) -> Result
                 rec.fingerprint.map(|f| f.to_bytes()),
                 rec.outlet,
                 rec.dup_of
-            ])?;
+            ], |r| r.get::<_, i64>(0))?;
     // the story's search keys: replaced for an entry read again, none for
     // a copy (the search finds originals)
-    let rowid: i64 = tx
-        .prepare_cached("SELECT rowid FROM entries WHERE feed_url = ?1 AND entry_id = ?2")?
-        .query_row(params![rec.feed_url, rec.entry_id], |r| r.get(0))?;
     tx.prepare_cached("DELETE FROM story_bands WHERE entry = ?1")?
         .execute(params![rowid])?;
     if let (Some(sig), None) = (&rec.fingerprint, rec.dup_of) {
