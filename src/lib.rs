@@ -9,6 +9,7 @@
 //! * [`feed`] — feed bytes → entries, and each entry's identity.
 //! * [`extract`] — HTML → article text (pure).
 //! * [`analyze`] — article text → claims (pure).
+//! * [`analysts`] — the threads, one per core, that extract and analyse pages.
 //! * [`neardup`] — MinHash signatures: one wire story, one alert.
 //! * [`ledger`] — the baseline from the seeds; positions and evidence (pure).
 //! * [`compare`] — claims vs ledger → shifts with word diffs (pure).
@@ -21,6 +22,7 @@
 //! [`engine`] ties a profile to its baseline; [`article`] reads article
 //! files; [`output`] holds the JSON contract; [`eval`] scores labelled sets.
 
+pub mod analysts;
 pub mod analyze;
 pub mod article;
 pub mod cli;

@@ -1,12 +1,17 @@
 //! One pass over all feeds, shared by `check` and `run`.
 //!
-//! fetch feeds (conditional GET, concurrently) → new entries → fetch pages
-//! and analyse them (concurrently, analysis on the blocking pool) → compare
-//! with the current ledger → record claims, ledger changes and owed alerts
-//! in one transaction per article → deliver what is owed. A failing feed or
+//! Feeds are fetched (conditional GET) and parsed as they answer; their new
+//! entries queue up as pages, fetched concurrently within the politeness
+//! limits; a page that has arrived is extracted and analysed on the
+//! [`Analysts`] pool (one thread per core), then compared with the current
+//! ledger and recorded here, in the pass's own task: claims, ledger changes
+//! and owed alerts, committed in batches of about a second. New feeds are
+//! asked for only while few pages wait, so memory does not grow with the
+//! number of feeds. A feed's new validators are stored once all its new
+//! entries are recorded. Then what is owed is delivered. A failing feed or
 //! page is recorded and reported; the pass goes on.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,10 +19,10 @@ use std::time::Duration;
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
 use reqwest::Url;
 use tracing::{debug, info, warn};
 
+use crate::analysts::Analysts;
 use crate::analyze::{Analysis, Stance};
 use crate::article::Article;
 use crate::compare::{self, Shift};
@@ -25,12 +30,12 @@ use crate::config::{Config, Delivery};
 use crate::engine::Engine;
 use crate::extract;
 use crate::feed::{self, Entry};
-use crate::fetch::{FetchError, Fetched, Fetcher};
+use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
 use crate::ledger::Ledger;
 use crate::neardup::{self, KeyFilter, Signature};
 use crate::notify::mailer::{Mailer, Outcome};
 use crate::notify::render::{self, Alert, Matrix, Source};
-use crate::state::{ArticleRecord, NewAlert, OutboxRow, PassLock, State, StoryRef};
+use crate::state::{ArticleRecord, FeedRow, NewAlert, OutboxRow, PassLock, State, StoryRef};
 
 /// How many times a page that fails to load is tried before the feed's own
 /// summary is analysed instead.
@@ -387,7 +392,7 @@ pub async fn run_once(
             }
         }
     };
-    let mut ledger: Ledger = state.ledger()?;
+    let ledger: Ledger = state.ledger()?;
     let story_window = now - chrono::Duration::days(STORY_WINDOW_DAYS);
     if !opts.dry_run {
         state.forget_stories(story_window)?;
@@ -395,11 +400,9 @@ pub async fn run_once(
     // stories of earlier passes are searched in the database; this pass's
     // own are also kept in a filter, so a first pass searches only on a hit
     let earlier_stories = state.has_stories()?;
-    let cpu = Arc::new(tokio::sync::Semaphore::new(
-        std::thread::available_parallelism().map_or(2, |n| n.get()),
-    ));
-
-    // 1. feeds, concurrently
+    // feeds and their pages flow through one loop: a feed's new entries
+    // queue up as pages to fetch, new feeds are asked for only while the
+    // queue is short, so memory does not grow with the number of feeds
     let mut due = Vec::new();
     for f in &cfg.feeds {
         let row = state.feed(f.url.as_str())?;
@@ -415,381 +418,182 @@ pub async fn run_once(
         }
         due.push((f.clone(), row));
     }
-    let mut progress = Progress {
-        on: opts.progress,
-        feeds_total: due.len(),
-        feeds: 0,
-        pages_total: 0,
-        pages: 0,
-        shifts: 0,
-        last: None,
-    };
-    let mut feed_stream = futures::stream::iter(due.into_iter().map(|(f, row)| {
-        let fetcher = fetcher.clone();
-        async move {
-            let validators = if opts.dry_run {
-                Default::default()
-            } else {
-                row.validators.clone()
-            };
-            let r = fetcher.fetch_feed(&f.url, &validators).await;
-            (f, row, r)
-        }
-    }))
-    .buffer_unordered(cfg.fetch.concurrency.max(1));
-    let ctl = &opts.control;
-    let mut work: Vec<Work> = Vec::new();
-    // each feed is handled as it arrives (its body parsed, then dropped);
-    // what the feeds' answers change is committed together
-    if !opts.dry_run {
-        state.begin_batch()?;
-    }
-    loop {
-        let r = tokio::select! {
-            biased;
-            _ = ctl.stopped() => None,
-            r = feed_stream.next() => r,
-        };
-        let Some((f, row, r)) = r else { break };
-        ctl.beat();
-        progress.feeds += 1;
-        progress.draw(false);
-        let url = f.url.as_str().to_string();
-        let next_ok = next_poll(cfg, &url, row.ttl, now);
-        let errors_before = summary.feed_errors.len();
-        match r {
-            Ok(Fetched::NotModified) => {
-                summary.feeds_not_modified += 1;
-                if !opts.dry_run {
-                    state.feed_ok(&url, None, None, now, next_ok)?;
-                }
-            }
-            Ok(Fetched::Body {
-                bytes,
-                final_url,
-                validators,
-                ..
-            }) => match feed::parse(&bytes, &final_url) {
-                Ok(parsed) => {
-                    summary.feeds_changed += 1;
-                    let outlet = f
-                        .name
-                        .clone()
-                        .or(parsed.title.clone())
-                        .unwrap_or_else(|| f.url.host_str().unwrap_or("local").to_string());
-                    for e in parsed.entries {
-                        let seen = state.entry(&url, &e.id)?;
-                        let attempts = match &seen {
-                            Some(s)
-                                if s.content_hash == e.content_hash && s.status != "pending" =>
-                            {
-                                continue;
-                            }
-                            Some(s) if s.status == "pending" => s.attempts,
-                            _ => 0,
-                        };
-                        let too_old = !row.known
-                            && e.published.is_some_and(|p| {
-                                now.signed_duration_since(p)
-                                    > chrono::Duration::from_std(cfg.fetch.max_age)
-                                        .unwrap_or_default()
-                            });
-                        if too_old {
-                            summary.entries_old += 1;
-                            if !opts.dry_run {
-                                state.record(&skipped(&url, &e, "skipped_old"), now)?;
-                            }
-                            continue;
-                        }
-                        summary.entries_new += 1;
-                        work.push(Work {
-                            feed_url: url.clone(),
-                            feed_base: final_url.clone(),
-                            outlet: outlet.clone(),
-                            entry: e,
-                            attempts,
-                        });
-                    }
-                    if !opts.dry_run {
-                        // the feed's own TTL counts from now on
-                        let next_ok = next_poll(cfg, &url, parsed.ttl, now);
-                        state.feed_ok(
-                            &url,
-                            parsed.title.as_deref(),
-                            Some((&validators, parsed.ttl)),
-                            now,
-                            next_ok,
-                        )?;
-                    }
-                }
-                Err(e) => feed_failed(state, cfg, &mut summary, &url, &row, &e, None, now, opts)?,
-            },
-            Err(e) => {
-                let retry = match &e {
-                    FetchError::Status { retry_after, .. } => *retry_after,
-                    _ => None,
-                };
-                feed_failed(
-                    state,
-                    cfg,
-                    &mut summary,
-                    &url,
-                    &row,
-                    &e.to_string(),
-                    retry,
-                    now,
-                    opts,
-                )?;
-            }
-        }
-        // a feed that had been reported failing works again
-        let ok_now = summary.feed_errors.len() == errors_before;
-        if ok_now && row.failures >= cfg.fetch.failing_after as i64 && !opts.dry_run {
-            let detail = format!("working again after {} failures", row.failures);
-            feed_notice(state, cfg, &url, "recovered", &detail, now)?;
-        }
-    }
-    // requests still in flight are dropped: their feeds are polled next time
-    drop(feed_stream);
-    if !opts.dry_run {
-        state.commit_batch()?;
-    }
-
-    if ctl.stopping() {
-        // entries not read now are new again next time
-        work.clear();
-    }
-    progress.pages_total = work.len();
-    debug!(elapsed = ?started.elapsed(), pages = work.len(), "feeds read");
-    // sized for the stories that move a position, a few in a pass: more
-    // only make a database search a little likelier
-    let mut this_pass = KeyFilter::with_capacity(work.len().min(1024) * neardup::BANDS);
-    progress.draw(true);
-    // 2. pages and analysis, concurrently; results are recorded one by one
-    let mut done_stream = futures::stream::iter(work.into_iter().map(|w| {
-        let fetcher = fetcher.clone();
-        let engine = engine.clone();
-        let cpu = cpu.clone();
-        async move {
-            let result = load_and_analyze(&fetcher, engine, &cpu, &w).await;
-            Done { work: w, result }
-        }
-    }))
-    .buffer_unordered(cfg.fetch.concurrency.max(1));
-
     let email = cfg.email.clone();
     let dry_dir = match email.as_ref().map(|e| &e.delivery) {
         Some(Delivery::Maildir(d)) => d.clone(),
         _ => cfg.state_path.with_extension("dry-run"),
     };
-    let mut seen_keys: HashSet<String> = HashSet::new();
-    // alerts of this pass, so later copies of a story can corroborate them
-    let mut pass_alerts: Vec<PassAlert> = Vec::new();
-    let mut alerts_by_cell: HashMap<(String, String, Stance), Vec<usize>> = HashMap::new();
-    let mut alerts_by_origin: HashMap<(String, String), usize> = HashMap::new();
-    // syndicated copies read in this pass: (original, outlet, link)
-    let mut copies: Vec<(StoryRef, String, Option<String>)> = Vec::new();
+    let mut r = Reading {
+        cfg,
+        engine: &engine,
+        opts,
+        now,
+        story_window,
+        earlier_stories,
+        progress: Progress {
+            on: opts.progress,
+            feeds_total: due.len(),
+            feeds: 0,
+            pages_total: 0,
+            pages: 0,
+            shifts: 0,
+            last: None,
+        },
+        summary,
+        ledger,
+        // sized for the stories that move a position, a few in a pass: more
+        // only make a database search a little likelier
+        this_pass: KeyFilter::with_capacity(1024 * neardup::BANDS),
+        seen_keys: HashSet::new(),
+        pass_alerts: Vec::new(),
+        alerts_by_cell: HashMap::new(),
+        alerts_by_origin: HashMap::new(),
+        copies: Vec::new(),
+        email,
+        dry_dir,
+        open_feeds: HashMap::new(),
+    };
+    r.progress.draw(true);
+
+    let analysts = Arc::new(Analysts::per_core()?);
+    let (feed_tx, mut feed_rx) = tokio::sync::mpsc::unbounded_channel::<FeedDone>();
+    let (page_tx, mut page_rx) = tokio::sync::mpsc::unbounded_channel::<Done>();
+    // every request of the pass; those still running at its end are dropped
+    let mut tasks = tokio::task::JoinSet::new();
+    let limit = cfg.fetch.concurrency.max(1);
+    let mut due = due.into_iter();
+    let mut queue: VecDeque<Work> = VecDeque::new();
+    let (mut feeds_running, mut pages_running) = (0usize, 0usize);
+    let ctl = &opts.control;
     // records go to the database in batches of about a second's work
     let mut batch_started = std::time::Instant::now();
     if !opts.dry_run {
         state.begin_batch()?;
     }
     loop {
-        let done = tokio::select! {
+        if !ctl.stopping() {
+            while pages_running < limit
+                && let Some(w) = queue.pop_front()
+            {
+                pages_running += 1;
+                let (fetcher, engine, analysts, tx) = (
+                    fetcher.clone(),
+                    engine.clone(),
+                    analysts.clone(),
+                    page_tx.clone(),
+                );
+                tasks.spawn(async move {
+                    match load_page(&fetcher, &w).await {
+                        Ok(page) => analysts.submit(move || {
+                            let result = analyse_page(&engine, &w, page);
+                            let _ = tx.send(Done { work: w, result });
+                        }),
+                        Err(e) => {
+                            let _ = tx.send(Done {
+                                work: w,
+                                result: Err(e),
+                            });
+                        }
+                    }
+                });
+            }
+            while feeds_running < limit
+                && queue.len() < QUEUED_PAGES
+                && let Some((f, row)) = due.next()
+            {
+                feeds_running += 1;
+                let validators = if opts.dry_run {
+                    Default::default()
+                } else {
+                    row.validators.clone()
+                };
+                let (fetcher, analysts, tx) = (fetcher.clone(), analysts.clone(), feed_tx.clone());
+                tasks.spawn(async move {
+                    let answer = fetcher.fetch_feed(&f.url, &validators).await;
+                    match answer {
+                        Ok(Fetched::Body {
+                            bytes,
+                            final_url,
+                            validators,
+                            ..
+                        }) => analysts.submit(move || {
+                            let parsed = feed::parse(&bytes, &final_url);
+                            drop(bytes);
+                            let answer = FeedAnswer::Body {
+                                parsed,
+                                final_url,
+                                validators,
+                            };
+                            let _ = tx.send(FeedDone {
+                                feed: f,
+                                row,
+                                answer,
+                            });
+                        }),
+                        Ok(Fetched::NotModified) => {
+                            let answer = FeedAnswer::NotModified;
+                            let _ = tx.send(FeedDone {
+                                feed: f,
+                                row,
+                                answer,
+                            });
+                        }
+                        Err(e) => {
+                            let answer = FeedAnswer::Failed(e);
+                            let _ = tx.send(FeedDone {
+                                feed: f,
+                                row,
+                                answer,
+                            });
+                        }
+                    }
+                });
+            }
+        }
+        if feeds_running == 0 && pages_running == 0 {
+            break;
+        }
+        tokio::select! {
             biased;
-            _ = ctl.stopped() => None,
-            d = done_stream.next() => d,
-        };
-        let Some(done) = done else { break };
+            _ = ctl.stopped() => break,
+            d = page_rx.recv(), if pages_running > 0 => {
+                let Some(d) = d else { break };
+                pages_running -= 1;
+                r.page(state, d)?;
+            }
+            f = feed_rx.recv(), if feeds_running > 0 => {
+                let Some(f) = f else { break };
+                feeds_running -= 1;
+                r.feed(state, f, &mut queue)?;
+            }
+        }
+        ctl.beat();
+        // finished requests are let go of as they end
+        while tasks.try_join_next().is_some() {}
         if !opts.dry_run && batch_started.elapsed() >= BATCH {
             state.commit_batch()?;
             state.begin_batch()?;
             batch_started = std::time::Instant::now();
         }
-        ctl.beat();
-        progress.pages += 1;
-        progress.shifts = summary.shifts.len();
-        progress.draw(false);
-        let Done { work: w, result } = done;
-        let link = w.entry.link.as_ref().map(|l| l.to_string());
-        match result {
-            Err(e) => {
-                summary.page_errors.push((
-                    link.clone().unwrap_or_else(|| w.entry.id.clone()),
-                    e.clone(),
-                ));
-                if !opts.dry_run {
-                    let mut rec = skipped(&w.feed_url, &w.entry, "pending");
-                    rec.error = Some(&e);
-                    state.record(&rec, now)?;
-                }
-            }
-            Ok(Loaded {
-                article,
-                analysis,
-                fingerprint,
-            }) => {
-                // a story already read (by another entry: an entry changed in
-                // place is no copy of itself)?
-                let keys = fingerprint.as_ref().map(Signature::band_keys);
-                let copy_of = match (&fingerprint, &keys) {
-                    (Some(sig), Some(keys))
-                        if earlier_stories || keys.iter().any(|k| this_pass.may_contain(*k)) =>
-                    {
-                        state.find_story(sig, story_window, &w.feed_url, &w.entry.id)?
-                    }
-                    _ => None,
-                };
-                summary.articles += 1;
-                summary.claims += analysis.claims.len();
-                if analysis.relevant {
-                    summary.relevant += 1;
-                }
-                let shifts = compare::compare(&ledger, &analysis.claims, engine.min_confidence);
-                // a copy of a story already read that says nothing new is
-                // recorded as one and corroborates the original's alert; a
-                // copy with news of its own (an update) is read as news
-                let copy_of = copy_of.filter(|_| shifts.is_empty());
-                // a story that moved a position is remembered, so its copies
-                // are known for what they are; one that moved nothing has
-                // nothing for a copy to repeat or corroborate
-                let fingerprint = fingerprint.filter(|_| !shifts.is_empty());
-                if let (Some(keys), Some(_)) = (&keys, &fingerprint) {
-                    for k in keys {
-                        this_pass.insert(*k);
-                    }
-                }
-                let dup_of = copy_of
-                    .as_ref()
-                    .map(|of| of.link.clone().unwrap_or_else(|| of.entry_id.clone()));
-                if let Some(of) = copy_of {
-                    summary.duplicates += 1;
-                    debug!(link = ?link, original = ?dup_of, "a copy of a story already read");
-                    copies.push((of, w.outlet.clone(), link.clone()));
-                }
-                for s in &shifts {
-                    let mut cell = crate::ledger::Cell {
-                        actor: s.actor.clone(),
-                        topic: s.topic.clone(),
-                        stance: s.to,
-                        evidence: vec![],
-                        date: None,
-                    };
-                    cell.evidence.push(crate::ledger::Evidence {
-                        source: link.clone().unwrap_or_default(),
-                        sentence: s.sentence.clone(),
-                        confidence: s.confidence,
-                    });
-                    ledger.set(cell);
-                    summary.shifts.push((
-                        link.clone().unwrap_or_else(|| article.title.clone()),
-                        s.clone(),
-                    ));
-                }
-                // the same position reported again by another outlet in this pass
-                if shifts.is_empty() {
-                    for c in &analysis.claims {
-                        let cell = (c.actor.clone(), c.topic.clone(), c.stance);
-                        for &i in alerts_by_cell.get(&cell).map(Vec::as_slice).unwrap_or(&[]) {
-                            pass_alerts[i].corroborate(&w.outlet, &link);
-                        }
-                    }
-                }
-                let mut alert = None;
-                if let (Some(em), false) = (&email, shifts.is_empty()) {
-                    let source = Source {
-                        title: if article.title.is_empty() {
-                            w.entry.title.clone()
-                        } else {
-                            article.title.clone()
-                        },
-                        outlet: w.outlet.clone(),
-                        link: link.clone(),
-                        published: w
-                            .entry
-                            .published
-                            .map(|p| p.format("%Y-%m-%d %H:%M UTC").to_string()),
-                    };
-                    let topics: Vec<String> =
-                        engine.profile.topics.iter().map(|t| t.id.clone()).collect();
-                    let matrix = Matrix::build(&engine.baseline, &ledger, &topics, &shifts);
-                    let r = render::render(
-                        &Alert {
-                            source: &source,
-                            shifts: &shifts,
-                            matrix: Some(&matrix),
-                            corroborating: &[],
-                        },
-                        &em.from,
-                        &em.to,
-                        now,
-                    )?;
-                    for s in &shifts {
-                        alerts_by_cell
-                            .entry((s.actor.clone(), s.topic.clone(), s.to))
-                            .or_default()
-                            .push(pass_alerts.len());
-                    }
-                    alerts_by_origin
-                        .insert((w.feed_url.clone(), w.entry.id.clone()), pass_alerts.len());
-                    pass_alerts.push(PassAlert {
-                        source: source.clone(),
-                        shifts: shifts.clone(),
-                        matrix: matrix.clone(),
-                        corroborating: Vec::new(),
-                        links: HashSet::from([link.clone()]),
-                    });
-                    if opts.dry_run {
-                        if seen_keys.insert(r.key.clone()) {
-                            std::fs::create_dir_all(&dry_dir)?;
-                            let p = dry_dir.join(format!("{}.eml", r.key));
-                            std::fs::write(&p, &r.raw)?;
-                            summary.dry_run_files.push(p.display().to_string());
-                        }
-                    } else {
-                        alert = Some(NewAlert {
-                            key: r.key,
-                            subject: r.subject,
-                            raw: r.raw,
-                            text: r.text,
-                            html: r.html,
-                            shift_headers: render::shift_headers(&shifts),
-                        });
-                    }
-                }
-                if !opts.dry_run {
-                    state.record(
-                        &ArticleRecord {
-                            feed_url: &w.feed_url,
-                            entry_id: &w.entry.id,
-                            content_hash: &w.entry.content_hash,
-                            title: &w.entry.title,
-                            link: link.as_deref(),
-                            published: w.entry.published,
-                            status: if dup_of.is_some() {
-                                "duplicate"
-                            } else {
-                                "analysed"
-                            },
-                            error: None,
-                            relevant: Some(analysis.relevant),
-                            claims: &analysis.claims,
-                            shifts: &shifts,
-                            alert,
-                            fingerprint,
-                            outlet: Some(&w.outlet),
-                            dup_of: dup_of.as_deref(),
-                        },
-                        now,
-                    )?;
-                }
-            }
-        }
     }
-    drop(done_stream);
+    // requests still under way are dropped: feeds not heard from are polled
+    // next time, and a feed whose entries were not all read keeps its old
+    // validators, so they are new again next time
+    drop(tasks);
+    drop(analysts);
     if !opts.dry_run {
         state.commit_batch()?;
     }
+    let Reading {
+        mut progress,
+        mut summary,
+        mut pass_alerts,
+        alerts_by_origin,
+        copies,
+        email,
+        dry_dir,
+        ..
+    } = r;
     progress.shifts = summary.shifts.len();
     progress.finish();
 
@@ -972,44 +776,448 @@ fn feed_notice(
     )
 }
 
-async fn load_and_analyze(
-    fetcher: &Fetcher,
-    engine: Arc<Engine>,
-    cpu: &tokio::sync::Semaphore,
-    w: &Work,
-) -> Result<Loaded, String> {
-    let fallback = || Article {
-        title: w.entry.title.clone(),
-        body: extract::extract(&w.entry.summary).text,
-    };
-    // pages download concurrently; parsing and analysis take one of a few
-    // slots, as many as there are cores
-    let page = match &w.entry.link {
-        None => None,
-        Some(link) => match fetcher.fetch_page(link, &w.feed_base).await {
-            Ok(Fetched::Body { bytes, .. }) => Some(bytes),
-            Ok(Fetched::NotModified) => None,
-            Err(e) if w.attempts + 1 >= PAGE_ATTEMPTS => {
-                debug!(link = %link, error = %e, "page failed again; analysing the feed's summary");
-                None
+/// Pages waiting for a fetch slot; new feeds are asked for while fewer wait.
+const QUEUED_PAGES: usize = 256;
+
+/// What a feed's request came to.
+enum FeedAnswer {
+    NotModified,
+    Body {
+        parsed: Result<feed::Parsed, String>,
+        final_url: Url,
+        validators: Validators,
+    },
+    Failed(FetchError),
+}
+
+struct FeedDone {
+    feed: crate::config::Feed,
+    row: FeedRow,
+    answer: FeedAnswer,
+}
+
+/// A feed whose new entries are still being read: its new validators are
+/// stored once every one of them is recorded, so a pass cut short (a stop,
+/// a crash) leaves the feed to be read again in full next time.
+struct OpenFeed {
+    unread: usize,
+    /// An entry could not be read and waits for another try.
+    pending: bool,
+    validators: Validators,
+    ttl: Option<Duration>,
+    next_poll: DateTime<Utc>,
+}
+
+/// The state of a pass while feeds and pages come in.
+struct Reading<'a> {
+    cfg: &'a Config,
+    engine: &'a Arc<Engine>,
+    opts: &'a Options,
+    now: DateTime<Utc>,
+    story_window: DateTime<Utc>,
+    earlier_stories: bool,
+    progress: Progress,
+    summary: Summary,
+    ledger: Ledger,
+    this_pass: KeyFilter,
+    seen_keys: HashSet<String>,
+    /// alerts of this pass, so later copies of a story can corroborate them
+    pass_alerts: Vec<PassAlert>,
+    alerts_by_cell: HashMap<(String, String, Stance), Vec<usize>>,
+    alerts_by_origin: HashMap<(String, String), usize>,
+    /// syndicated copies read in this pass: (original, outlet, link)
+    copies: Vec<(StoryRef, String, Option<String>)>,
+    email: Option<crate::config::Email>,
+    dry_dir: std::path::PathBuf,
+    open_feeds: HashMap<String, OpenFeed>,
+}
+
+impl Reading<'_> {
+    /// A feed's answer: its new entries join `queue`.
+    fn feed(&mut self, state: &mut State, d: FeedDone, queue: &mut VecDeque<Work>) -> Result<()> {
+        let (cfg, opts, now) = (self.cfg, self.opts, self.now);
+        let FeedDone {
+            feed: f,
+            row,
+            answer,
+        } = d;
+        let summary = &mut self.summary;
+        self.progress.feeds += 1;
+        self.progress.draw(false);
+        let url = f.url.as_str().to_string();
+        let next_ok = next_poll(cfg, &url, row.ttl, now);
+        let errors_before = summary.feed_errors.len();
+        match answer {
+            FeedAnswer::NotModified => {
+                summary.feeds_not_modified += 1;
+                if !opts.dry_run {
+                    state.feed_ok(&url, None, None, now, next_ok)?;
+                }
             }
-            Err(e) => return Err(e.to_string()),
-        },
+            FeedAnswer::Body {
+                parsed: Ok(parsed),
+                final_url,
+                validators,
+            } => {
+                summary.feeds_changed += 1;
+                let outlet = f
+                    .name
+                    .clone()
+                    .or(parsed.title.clone())
+                    .unwrap_or_else(|| f.url.host_str().unwrap_or("local").to_string());
+                let mut unread = 0;
+                for e in parsed.entries {
+                    let seen = state.entry(&url, &e.id)?;
+                    let attempts = match &seen {
+                        Some(s) if s.content_hash == e.content_hash && s.status != "pending" => {
+                            continue;
+                        }
+                        Some(s) if s.status == "pending" => s.attempts,
+                        _ => 0,
+                    };
+                    let too_old = !row.known
+                        && e.published.is_some_and(|p| {
+                            now.signed_duration_since(p)
+                                > chrono::Duration::from_std(cfg.fetch.max_age).unwrap_or_default()
+                        });
+                    if too_old {
+                        summary.entries_old += 1;
+                        if !opts.dry_run {
+                            state.record(&skipped(&url, &e, "skipped_old"), now)?;
+                        }
+                        continue;
+                    }
+                    summary.entries_new += 1;
+                    unread += 1;
+                    queue.push_back(Work {
+                        feed_url: url.clone(),
+                        feed_base: final_url.clone(),
+                        outlet: outlet.clone(),
+                        entry: e,
+                        attempts,
+                    });
+                }
+                self.progress.pages_total += unread;
+                if !opts.dry_run {
+                    // the feed's own TTL counts from now on
+                    let next_ok = next_poll(cfg, &url, parsed.ttl, now);
+                    if unread == 0 {
+                        state.feed_ok(
+                            &url,
+                            parsed.title.as_deref(),
+                            Some((&validators, parsed.ttl)),
+                            now,
+                            next_ok,
+                        )?;
+                    } else {
+                        state.feed_ok(&url, parsed.title.as_deref(), None, now, next_ok)?;
+                        self.open_feeds.insert(
+                            url.clone(),
+                            OpenFeed {
+                                unread,
+                                pending: false,
+                                validators,
+                                ttl: parsed.ttl,
+                                next_poll: next_ok,
+                            },
+                        );
+                    }
+                }
+            }
+            FeedAnswer::Body { parsed: Err(e), .. } => {
+                feed_failed(state, cfg, summary, &url, &row, &e, None, now, opts)?
+            }
+            FeedAnswer::Failed(e) => {
+                let retry = match &e {
+                    FetchError::Status { retry_after, .. } => *retry_after,
+                    _ => None,
+                };
+                feed_failed(
+                    state,
+                    cfg,
+                    summary,
+                    &url,
+                    &row,
+                    &e.to_string(),
+                    retry,
+                    now,
+                    opts,
+                )?;
+            }
+        }
+        // a feed that had been reported failing works again
+        let ok_now = summary.feed_errors.len() == errors_before;
+        if ok_now && row.failures >= cfg.fetch.failing_after as i64 && !opts.dry_run {
+            let detail = format!("working again after {} failures", row.failures);
+            feed_notice(state, cfg, &url, "recovered", &detail, now)?;
+        }
+        Ok(())
+    }
+
+    /// One entry of a feed is recorded; the feed's validators follow its last.
+    fn entry_done(&mut self, state: &State, feed_url: &str, pending: bool) -> Result<()> {
+        let Some(open) = self.open_feeds.get_mut(feed_url) else {
+            return Ok(());
+        };
+        open.unread -= 1;
+        open.pending |= pending;
+        if open.unread > 0 {
+            return Ok(());
+        }
+        let open = self.open_feeds.remove(feed_url).expect("just seen");
+        // an entry waiting for another try keeps the old validators, so the
+        // feed is read in full (and the entry tried) next time
+        if !open.pending {
+            state.feed_ok(
+                feed_url,
+                None,
+                Some((&open.validators, open.ttl)),
+                self.now,
+                open.next_poll,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// A page's outcome: compared, recorded, and its alert queued.
+    fn page(&mut self, state: &mut State, done: Done) -> Result<()> {
+        let (opts, now, story_window, earlier_stories) =
+            (self.opts, self.now, self.story_window, self.earlier_stories);
+        let engine = self.engine;
+        self.progress.pages += 1;
+        self.progress.shifts = self.summary.shifts.len();
+        self.progress.draw(false);
+        let Done { work: w, result } = done;
+        let pending = result.is_err();
+        {
+            let Reading {
+                summary,
+                ledger,
+                this_pass,
+                seen_keys,
+                pass_alerts,
+                alerts_by_cell,
+                alerts_by_origin,
+                copies,
+                email,
+                dry_dir,
+                ..
+            } = self;
+            let link = w.entry.link.as_ref().map(|l| l.to_string());
+            match result {
+                Err(e) => {
+                    summary.page_errors.push((
+                        link.clone().unwrap_or_else(|| w.entry.id.clone()),
+                        e.clone(),
+                    ));
+                    if !opts.dry_run {
+                        let mut rec = skipped(&w.feed_url, &w.entry, "pending");
+                        rec.error = Some(&e);
+                        state.record(&rec, now)?;
+                    }
+                }
+                Ok(Loaded {
+                    article,
+                    analysis,
+                    fingerprint,
+                }) => {
+                    // a story already read (by another entry: an entry changed in
+                    // place is no copy of itself)?
+                    let keys = fingerprint.as_ref().map(Signature::band_keys);
+                    let copy_of = match (&fingerprint, &keys) {
+                        (Some(sig), Some(keys))
+                            if earlier_stories
+                                || keys.iter().any(|k| this_pass.may_contain(*k)) =>
+                        {
+                            state.find_story(sig, story_window, &w.feed_url, &w.entry.id)?
+                        }
+                        _ => None,
+                    };
+                    summary.articles += 1;
+                    summary.claims += analysis.claims.len();
+                    if analysis.relevant {
+                        summary.relevant += 1;
+                    }
+                    let shifts = compare::compare(ledger, &analysis.claims, engine.min_confidence);
+                    // a copy of a story already read that says nothing new is
+                    // recorded as one and corroborates the original's alert; a
+                    // copy with news of its own (an update) is read as news
+                    let copy_of = copy_of.filter(|_| shifts.is_empty());
+                    // a story that moved a position is remembered, so its copies
+                    // are known for what they are; one that moved nothing has
+                    // nothing for a copy to repeat or corroborate
+                    let fingerprint = fingerprint.filter(|_| !shifts.is_empty());
+                    if let (Some(keys), Some(_)) = (&keys, &fingerprint) {
+                        for k in keys {
+                            this_pass.insert(*k);
+                        }
+                    }
+                    let dup_of = copy_of
+                        .as_ref()
+                        .map(|of| of.link.clone().unwrap_or_else(|| of.entry_id.clone()));
+                    if let Some(of) = copy_of {
+                        summary.duplicates += 1;
+                        debug!(link = ?link, original = ?dup_of, "a copy of a story already read");
+                        copies.push((of, w.outlet.clone(), link.clone()));
+                    }
+                    for s in &shifts {
+                        let mut cell = crate::ledger::Cell {
+                            actor: s.actor.clone(),
+                            topic: s.topic.clone(),
+                            stance: s.to,
+                            evidence: vec![],
+                            date: None,
+                        };
+                        cell.evidence.push(crate::ledger::Evidence {
+                            source: link.clone().unwrap_or_default(),
+                            sentence: s.sentence.clone(),
+                            confidence: s.confidence,
+                        });
+                        ledger.set(cell);
+                        summary.shifts.push((
+                            link.clone().unwrap_or_else(|| article.title.clone()),
+                            s.clone(),
+                        ));
+                    }
+                    // the same position reported again by another outlet in this pass
+                    if shifts.is_empty() {
+                        for c in &analysis.claims {
+                            let cell = (c.actor.clone(), c.topic.clone(), c.stance);
+                            for &i in alerts_by_cell.get(&cell).map(Vec::as_slice).unwrap_or(&[]) {
+                                pass_alerts[i].corroborate(&w.outlet, &link);
+                            }
+                        }
+                    }
+                    let mut alert = None;
+                    if let (Some(em), false) = (&email, shifts.is_empty()) {
+                        let source = Source {
+                            title: if article.title.is_empty() {
+                                w.entry.title.clone()
+                            } else {
+                                article.title.clone()
+                            },
+                            outlet: w.outlet.clone(),
+                            link: link.clone(),
+                            published: w
+                                .entry
+                                .published
+                                .map(|p| p.format("%Y-%m-%d %H:%M UTC").to_string()),
+                        };
+                        let topics: Vec<String> =
+                            engine.profile.topics.iter().map(|t| t.id.clone()).collect();
+                        let matrix = Matrix::build(&engine.baseline, ledger, &topics, &shifts);
+                        let r = render::render(
+                            &Alert {
+                                source: &source,
+                                shifts: &shifts,
+                                matrix: Some(&matrix),
+                                corroborating: &[],
+                            },
+                            &em.from,
+                            &em.to,
+                            now,
+                        )?;
+                        for s in &shifts {
+                            alerts_by_cell
+                                .entry((s.actor.clone(), s.topic.clone(), s.to))
+                                .or_default()
+                                .push(pass_alerts.len());
+                        }
+                        alerts_by_origin
+                            .insert((w.feed_url.clone(), w.entry.id.clone()), pass_alerts.len());
+                        pass_alerts.push(PassAlert {
+                            source: source.clone(),
+                            shifts: shifts.clone(),
+                            matrix: matrix.clone(),
+                            corroborating: Vec::new(),
+                            links: HashSet::from([link.clone()]),
+                        });
+                        if opts.dry_run {
+                            if seen_keys.insert(r.key.clone()) {
+                                std::fs::create_dir_all(&dry_dir)?;
+                                let p = dry_dir.join(format!("{}.eml", r.key));
+                                std::fs::write(&p, &r.raw)?;
+                                summary.dry_run_files.push(p.display().to_string());
+                            }
+                        } else {
+                            alert = Some(NewAlert {
+                                key: r.key,
+                                subject: r.subject,
+                                raw: r.raw,
+                                text: r.text,
+                                html: r.html,
+                                shift_headers: render::shift_headers(&shifts),
+                            });
+                        }
+                    }
+                    if !opts.dry_run {
+                        state.record(
+                            &ArticleRecord {
+                                feed_url: &w.feed_url,
+                                entry_id: &w.entry.id,
+                                content_hash: &w.entry.content_hash,
+                                title: &w.entry.title,
+                                link: link.as_deref(),
+                                published: w.entry.published,
+                                status: if dup_of.is_some() {
+                                    "duplicate"
+                                } else {
+                                    "analysed"
+                                },
+                                error: None,
+                                relevant: Some(analysis.relevant),
+                                claims: &analysis.claims,
+                                shifts: &shifts,
+                                alert,
+                                fingerprint,
+                                outlet: Some(&w.outlet),
+                                dup_of: dup_of.as_deref(),
+                            },
+                            now,
+                        )?;
+                    }
+                }
+            }
+        }
+        if !opts.dry_run {
+            self.entry_done(state, &w.feed_url, pending)?;
+        }
+        Ok(())
+    }
+}
+
+/// Downloads an entry's page; `None` when the feed's summary is to be read
+/// instead (no link, or the page failed too often).
+async fn load_page(fetcher: &Fetcher, w: &Work) -> Result<Option<Vec<u8>>, String> {
+    let Some(link) = &w.entry.link else {
+        return Ok(None);
     };
-    let _slot = cpu.acquire().await.map_err(|e| e.to_string())?;
-    let title = w.entry.title.clone();
-    let summary = page.is_none().then(fallback);
-    tokio::task::spawn_blocking(move || {
-        let article = match (page, summary) {
-            (Some(bytes), _) => {
+    match fetcher.fetch_page(link, &w.feed_base).await {
+        Ok(Fetched::Body { bytes, .. }) => Ok(Some(bytes)),
+        Ok(Fetched::NotModified) => Ok(None),
+        Err(e) if w.attempts + 1 >= PAGE_ATTEMPTS => {
+            debug!(link = %link, error = %e, "page failed again; analysing the feed's summary");
+            Ok(None)
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Extracts and analyses a page (or the entry's summary), on the pool.
+fn analyse_page(engine: &Engine, w: &Work, page: Option<Vec<u8>>) -> Result<Loaded, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let article = match page {
+            Some(bytes) => {
                 let mut a = Article::from_html(&String::from_utf8_lossy(&bytes));
                 if a.title.is_empty() {
-                    a.title = title;
+                    a.title = w.entry.title.clone();
                 }
                 a
             }
-            (None, Some(a)) => a,
-            (None, None) => unreachable!("a page or the summary"),
+            None => Article {
+                title: w.entry.title.clone(),
+                body: extract::extract(&w.entry.summary).text,
+            },
         };
         let analysis = engine.analyze(&article);
         // only an article that claims something can make or corroborate an
@@ -1024,9 +1232,8 @@ async fn load_and_analyze(
             analysis,
             fingerprint,
         }
-    })
-    .await
-    .map_err(|e| e.to_string())
+    }))
+    .map_err(|_| "the page could not be analysed (an internal error)".to_string())
 }
 
 /// Sends owed alerts; transient failures wait with exponential backoff.

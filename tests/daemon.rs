@@ -141,8 +141,10 @@ fn sighup_with_a_broken_config_keeps_the_running_one() {
     assert!(log.contains("poll.interval"), "the log says why: {log}");
 }
 
-/// Fourteen feeds, one story each, each story moving a different cell.
-fn serve_many_shifts(http: &HttpServer) -> Vec<String> {
+/// Fourteen feeds, one story each, each story moving a different cell; the
+/// feeds answer with an ETag (a repeat poll is a 304), the pages after
+/// `page_delay_ms`.
+fn serve_many_shifts(http: &HttpServer, page_delay_ms: u64) -> Vec<String> {
     let countries = [
         "Poland", "Germany", "France", "Turkey", "Britain", "Italy", "China",
     ];
@@ -167,14 +169,18 @@ fn serve_many_shifts(http: &HttpServer) -> Vec<String> {
                 Route::ok(
                     "application/rss+xml",
                     rss(&[(&format!("{kind}-{c}"), &format!("{c} and Ukraine"), &page)]),
-                ),
+                )
+                .with_etag(&format!("\"{kind}-{c}-1\"")),
             );
             http.route(
                 &page,
-                Route::ok(
-                    "text/html",
-                    format!("<html><body><article><h1>{c} and Ukraine</h1><p>{sentence}</p></article></body></html>"),
-                ),
+                Route {
+                    delay_ms: page_delay_ms,
+                    ..Route::ok(
+                        "text/html",
+                        format!("<html><body><article><h1>{c} and Ukraine</h1><p>{sentence}</p></article></body></html>"),
+                    )
+                },
             );
             feeds.push(http.url(&feed));
         }
@@ -223,7 +229,7 @@ fn wait_for(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
 #[test]
 fn killed_mid_pass_twice_every_owed_alert_is_delivered_once() {
     let http = HttpServer::start();
-    let feeds = serve_many_shifts(&http);
+    let feeds = serve_many_shifts(&http, 0);
     let smtp = SmtpServer::start();
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(dir.path(), &feeds, smtp.port, "");
@@ -276,9 +282,62 @@ fn killed_mid_pass_twice_every_owed_alert_is_delivered_once() {
 }
 
 #[test]
+fn killed_while_reading_pages_the_unread_entries_are_read_after_a_restart() {
+    // the feeds answer 304 to a repeat poll: a feed whose entries were not
+    // all read must not be taken as read
+    let http = HttpServer::start();
+    let feeds = serve_many_shifts(&http, 300);
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        &feeds,
+        smtp.port,
+        "[fetch]\nconcurrency = 1\nper_host = 1\n",
+    );
+    let db = dir.path().join("state.db");
+    let pages_answered = |http: &HttpServer| {
+        http.seen()
+            .iter()
+            .filter(|s| s.path.starts_with("/pages/"))
+            .count()
+    };
+    let mut child = start_run(&cfg);
+    // seven of fourteen: records are committed about once a second, so
+    // some are in the database by now
+    wait_for("seven pages", Duration::from_secs(60), || {
+        pages_answered(&http) >= 7
+    });
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let answered = pages_answered(&http);
+    assert!(answered < 14, "the kill came after every page was read");
+
+    let out = run(&["check", "--config", cfg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let read: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM entries WHERE status = 'analysed'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(read, 14, "every story is read in the end");
+    assert_eq!(outbox_status(&db).len(), 14);
+    // and a third pass finds every feed unchanged
+    let before = http.seen().len();
+    let out = run(&["check", "--config", cfg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let repeat: Vec<Seen> = http.seen()[before..].to_vec();
+    assert_eq!(repeat.len(), 14, "{repeat:?}");
+    assert!(repeat.iter().all(|s| s.status == 304), "{repeat:?}");
+}
+
+#[test]
 fn sigterm_mid_pass_leaves_owed_alerts_owed_and_exits_within_the_grace() {
     let http = HttpServer::start();
-    let feeds = serve_many_shifts(&http);
+    let feeds = serve_many_shifts(&http, 0);
     let smtp = SmtpServer::start();
     smtp.set_delay(Duration::from_millis(500));
     let dir = tempfile::tempdir().unwrap();
@@ -337,7 +396,7 @@ fn http_get(port: u16, path: &str) -> (u16, String) {
 #[test]
 fn healthz_and_metrics_on_loopback_report_the_passes() {
     let http = HttpServer::start();
-    let feeds = serve_many_shifts(&http);
+    let feeds = serve_many_shifts(&http, 0);
     let smtp = SmtpServer::start();
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
@@ -377,7 +436,7 @@ fn healthz_and_metrics_on_loopback_report_the_passes() {
 #[test]
 fn a_second_pass_on_the_same_state_waits_for_the_first() {
     let http = HttpServer::start();
-    let feeds = serve_many_shifts(&http);
+    let feeds = serve_many_shifts(&http, 0);
     let smtp = SmtpServer::start();
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(dir.path(), &feeds[..1], smtp.port, "");
