@@ -274,6 +274,13 @@ fn migrate(conn: &Connection) -> Result<()> {
         conn.execute_batch("DELETE FROM story_bands")?;
         conn.pragma_update(None, "user_version", 5)?;
     }
+    if version < 6 {
+        // the hash functions of signatures changed: older signatures and
+        // their keys can no longer be compared
+        conn.execute_batch("UPDATE entries SET fingerprint = NULL WHERE fingerprint IS NOT NULL")?;
+        conn.execute_batch("DELETE FROM story_bands")?;
+        conn.pragma_update(None, "user_version", 6)?;
+    }
     Ok(())
 }
 
