@@ -277,6 +277,8 @@ pub struct Lexicon<T: Clone> {
     any_first: Vec<(Phrase, T)>,
     /// This lexicon's bit in `Token::mask` (0: not indexed, always look).
     bit: u64,
+    /// Phrases held.
+    phrases: usize,
 }
 
 impl<T: Clone> Default for Lexicon<T> {
@@ -286,6 +288,7 @@ impl<T: Clone> Default for Lexicon<T> {
             by_prefix: vec![Vec::new(); 256],
             any_first: Vec::new(),
             bit: 0,
+            phrases: 0,
         }
     }
 }
@@ -301,6 +304,7 @@ pub struct Hit<T> {
 impl<T: Clone> Lexicon<T> {
     pub fn add(&mut self, text: &str, value: T) {
         let Some(p) = Phrase::parse(text) else { return };
+        self.phrases += 1;
         match &p.words[0] {
             WordPat::Exact(w) => self.by_first.entry(w.clone()).or_default().push((p, value)),
             WordPat::Prefix(w) if !w.is_empty() => {
@@ -318,9 +322,7 @@ impl<T: Clone> Lexicon<T> {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_first.is_empty()
-            && self.by_prefix.iter().all(Vec::is_empty)
-            && self.any_first.is_empty()
+        self.phrases == 0
     }
 
     /// The longest phrase matching at `at`, if any.

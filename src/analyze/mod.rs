@@ -203,7 +203,11 @@ const MONTHS: &[&str] = &[
 ];
 
 fn month_of(w: &str) -> Option<u32> {
-    let w = w.to_lowercase();
+    // "September." is the longest form
+    if !(3..=10).contains(&w.len()) || !w.as_bytes()[0].is_ascii_alphabetic() {
+        return None;
+    }
+    let w = w.to_ascii_lowercase();
     let w = w.trim_end_matches('.');
     if w.len() < 3 {
         return None;
@@ -239,7 +243,9 @@ pub fn find_date(line: &str) -> Option<NaiveDate> {
         .collect();
     for (i, w) in words.iter().enumerate() {
         // ISO
-        if let Some(head) = w.get(..10) {
+        if let Some(head) = w.get(..10)
+            && head.as_bytes()[0].is_ascii_digit()
+        {
             if let Ok(d) = NaiveDate::parse_from_str(head, "%Y-%m-%d") {
                 return Some(d);
             }

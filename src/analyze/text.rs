@@ -325,7 +325,17 @@ pub fn is_boilerplate_line(line: &str) -> bool {
     if t.is_empty() {
         return true;
     }
-    let lower: String = t.chars().map(fold_char).collect::<String>().to_lowercase();
+    let words = t.split_whitespace().count();
+    // the prefixes below are short: the head of the line is enough for them
+    let head: String = t
+        .chars()
+        .take(48)
+        .map(fold_char)
+        .collect::<String>()
+        .to_lowercase();
+    // the whole line, folded, only for a line short enough to be furniture
+    let lower = (words <= 60).then(|| t.chars().map(fold_char).collect::<String>().to_lowercase());
+    let lower = lower.as_deref().unwrap_or("");
     const PREFIXES: &[&str] = &[
         "photo:",
         "photo ",
@@ -387,7 +397,7 @@ pub fn is_boilerplate_line(line: &str) -> bool {
         "archive -",
         "avatar",
     ];
-    if PREFIXES.iter().any(|p| lower.starts_with(p)) {
+    if PREFIXES.iter().any(|p| head.starts_with(p)) {
         return true;
     }
     const ANYWHERE: &[&str] = &[
@@ -415,7 +425,6 @@ pub fn is_boilerplate_line(line: &str) -> bool {
         "reproduction reserved",
         "riproduzione riservata",
     ];
-    let words = t.split_whitespace().count();
     if words <= 60 && ANYWHERE.iter().any(|p| lower.contains(p)) {
         return true;
     }
@@ -431,8 +440,8 @@ pub fn is_boilerplate_line(line: &str) -> bool {
         }
     }
     // all-capital lines: section labels, datelines, stray headlines
-    let letters: Vec<char> = t.chars().filter(|c| c.is_alphabetic()).collect();
-    if !letters.is_empty() && letters.iter().all(|c| !c.is_lowercase()) {
+    let mut letters = t.chars().filter(|c| c.is_alphabetic()).peekable();
+    if letters.peek().is_some() && letters.all(|c| !c.is_lowercase()) {
         return true;
     }
     // bios: "X reports on …", "X is the Wire's diplomatic correspondent."
@@ -455,13 +464,13 @@ pub fn is_boilerplate_line(line: &str) -> bool {
         " specializing in",
         " specialising in",
     ];
-    if BIO.iter().any(|p| lower.contains(p)) && t.split_whitespace().count() < 45 {
+    if words < 45 && BIO.iter().any(|p| lower.contains(p)) {
         return true;
     }
     // labels: a short line with separators ("Politics | Kyiv Ledger", "WORLD › EUROPE")
     if (t.contains(" | ") || t.contains('›') || t.contains(" / ") || t.contains(" · "))
         && !t.ends_with('.')
-        && t.split_whitespace().count() < 16
+        && words < 16
     {
         return true;
     }
