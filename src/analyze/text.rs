@@ -35,6 +35,10 @@ impl Token {
 
 /// Folds the accents of Latin letters found in European names.
 pub fn fold_char(c: char) -> char {
+    // ASCII folds to itself but for the backtick
+    if c.is_ascii() {
+        return if c == '`' { '\'' } else { c };
+    }
     match c {
         'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ą' | 'ă' | 'ā' => 'a',
         'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' | 'Ą' | 'Ă' | 'Ā' => 'A',
@@ -82,7 +86,7 @@ pub fn fold_char(c: char) -> char {
 /// every other mark is a one-character token.
 pub fn tokenize(s: &str) -> Vec<Token> {
     let chars: Vec<(usize, char)> = s.char_indices().collect();
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(s.len() / 5 + 1);
     let mut i = 0;
     let n = chars.len();
     let byte_at = |k: usize| if k < n { chars[k].0 } else { s.len() };
@@ -107,7 +111,11 @@ pub fn tokenize(s: &str) -> Vec<Token> {
                             uppers += 1;
                         }
                     }
-                    word.extend(ch.to_lowercase());
+                    if ch.is_ascii() {
+                        word.push(ch.to_ascii_lowercase());
+                    } else {
+                        word.extend(ch.to_lowercase());
+                    }
                     i += 1;
                     continue;
                 }
