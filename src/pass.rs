@@ -13,12 +13,14 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
+use futures::FutureExt;
 use reqwest::Url;
 use tracing::{debug, info, warn};
 
@@ -296,8 +298,12 @@ struct PassAlert {
     source: Source,
     shifts: Vec<Shift>,
     matrix: Matrix,
-    /// (outlet, link) of later articles that report the same positions.
+    /// (outlet, link) of later articles that report the same positions, the
+    /// first [`MAX_CORROBORATING`] of them.
     corroborating: Vec<(String, Option<String>)>,
+    /// Further corroborating articles, counted only: a position a thousand
+    /// outlets repeat costs no memory per outlet.
+    more: usize,
     /// The links in `corroborating` (and the alert's own), to list each once.
     links: HashSet<Option<String>>,
 }
@@ -305,8 +311,14 @@ struct PassAlert {
 impl PassAlert {
     /// Lists another outlet's article as corroboration, once per link.
     fn corroborate(&mut self, outlet: &str, link: &Option<String>) {
-        if self.links.insert(link.clone()) {
+        if self.links.contains(link) {
+            return;
+        }
+        if self.corroborating.len() < MAX_CORROBORATING {
+            self.links.insert(link.clone());
             self.corroborating.push((outlet.to_string(), link.clone()));
+        } else {
+            self.more += 1;
         }
     }
 }
@@ -483,7 +495,12 @@ pub async fn run_once(
                     page_tx.clone(),
                 );
                 tasks.spawn(async move {
-                    match load_page(&fetcher, &w).await {
+                    // whatever happens, the page's outcome comes back
+                    let page = AssertUnwindSafe(load_page(&fetcher, &w))
+                        .catch_unwind()
+                        .await
+                        .unwrap_or_else(|_| Err(INTERNAL.to_string()));
+                    match page {
                         Ok(page) => analysts.submit(move || {
                             let result = analyse_page(&engine, &w, page);
                             let _ = tx.send(Done { work: w, result });
@@ -509,7 +526,10 @@ pub async fn run_once(
                 };
                 let (fetcher, analysts, tx) = (fetcher.clone(), analysts.clone(), feed_tx.clone());
                 tasks.spawn(async move {
-                    let answer = fetcher.fetch_feed(&f.url, &validators).await;
+                    let answer = AssertUnwindSafe(fetcher.fetch_feed(&f.url, &validators))
+                        .catch_unwind()
+                        .await
+                        .unwrap_or_else(|_| Err(FetchError::Request(INTERNAL.into())));
                     match answer {
                         Ok(Fetched::Body {
                             bytes,
@@ -517,7 +537,9 @@ pub async fn run_once(
                             validators,
                             ..
                         }) => analysts.submit(move || {
-                            let parsed = feed::parse(&bytes, &final_url);
+                            let parsed =
+                                std::panic::catch_unwind(|| feed::parse(&bytes, &final_url))
+                                    .unwrap_or_else(|_| Err(INTERNAL.to_string()));
                             drop(bytes);
                             let answer = FeedAnswer::Body {
                                 parsed,
@@ -610,17 +632,13 @@ pub async fn run_once(
             let mut outlets: Vec<String> = pa
                 .corroborating
                 .iter()
-                .take(MAX_CORROBORATING)
                 .map(|(o, l)| match l {
                     Some(l) => format!("{o} ({l})"),
                     None => o.clone(),
                 })
                 .collect();
-            if pa.corroborating.len() > MAX_CORROBORATING {
-                outlets.push(format!(
-                    "and {} more articles",
-                    pa.corroborating.len() - MAX_CORROBORATING
-                ));
+            if pa.more > 0 {
+                outlets.push(format!("and {} more articles", pa.more));
             }
             let r = render::render(
                 &Alert {
@@ -775,6 +793,10 @@ fn feed_notice(
         now,
     )
 }
+
+/// The error of a feed or page whose handling panicked (a bug): that feed or
+/// page fails, the pass goes on.
+const INTERNAL: &str = "an internal error (please report it)";
 
 /// Pages waiting for a fetch slot; new feeds are asked for while fewer wait.
 const QUEUED_PAGES: usize = 256;
@@ -1081,11 +1103,20 @@ impl Reading<'_> {
                     }
                     // the same position reported again by another outlet in this pass
                     if shifts.is_empty() {
-                        for c in &analysis.claims {
-                            let cell = (c.actor.clone(), c.topic.clone(), c.stance);
-                            for &i in alerts_by_cell.get(&cell).map(Vec::as_slice).unwrap_or(&[]) {
-                                pass_alerts[i].corroborate(&w.outlet, &link);
-                            }
+                        // once per alert, however often the article repeats it
+                        let mut alerts: Vec<usize> = analysis
+                            .claims
+                            .iter()
+                            .filter_map(|c| {
+                                alerts_by_cell.get(&(c.actor.clone(), c.topic.clone(), c.stance))
+                            })
+                            .flatten()
+                            .copied()
+                            .collect();
+                        alerts.sort_unstable();
+                        alerts.dedup();
+                        for i in alerts {
+                            pass_alerts[i].corroborate(&w.outlet, &link);
                         }
                     }
                     let mut alert = None;
@@ -1130,6 +1161,7 @@ impl Reading<'_> {
                             shifts: shifts.clone(),
                             matrix: matrix.clone(),
                             corroborating: Vec::new(),
+                            more: 0,
                             links: HashSet::from([link.clone()]),
                         });
                         if opts.dry_run {
@@ -1233,7 +1265,7 @@ fn analyse_page(engine: &Engine, w: &Work, page: Option<Vec<u8>>) -> Result<Load
             fingerprint,
         }
     }))
-    .map_err(|_| "the page could not be analysed (an internal error)".to_string())
+    .map_err(|_| INTERNAL.to_string())
 }
 
 /// Sends owed alerts; transient failures wait with exponential backoff.
@@ -1339,4 +1371,41 @@ fn record_outcome(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn corroboration_lists_a_few_links_once_and_counts_the_rest() {
+        let own = Some("https://a.example/story".to_string());
+        let mut pa = PassAlert {
+            source: Source {
+                title: "t".into(),
+                outlet: "A".into(),
+                link: own.clone(),
+                published: None,
+            },
+            shifts: vec![],
+            matrix: Matrix {
+                topics: vec![],
+                rows: vec![],
+            },
+            corroborating: Vec::new(),
+            more: 0,
+            links: HashSet::from([own.clone()]),
+        };
+        pa.corroborate("A", &own);
+        for i in 0..1000 {
+            let link = Some(format!("https://o{i}.example/story"));
+            pa.corroborate(&format!("O{i}"), &link);
+            // a listed link again is not counted again
+            pa.corroborate("O0", &Some("https://o0.example/story".into()));
+        }
+        assert_eq!(pa.corroborating.len(), MAX_CORROBORATING);
+        assert_eq!(pa.corroborating[0].0, "O0");
+        assert_eq!(pa.more, 1000 - MAX_CORROBORATING);
+        assert_eq!(pa.links.len(), MAX_CORROBORATING + 1);
+    }
 }
