@@ -354,6 +354,8 @@ impl State {
         let conn = Connection::open(path)
             .with_context(|| format!("{}: cannot open the state database", path.display()))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // every statement of a pass stays prepared
+        conn.set_prepared_statement_cache_capacity(32);
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.execute_batch(SCHEMA)
@@ -441,8 +443,10 @@ impl State {
     pub fn feed(&self, url: &str) -> Result<FeedRow> {
         let row = self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT title, etag, last_modified, last_success, last_error, failures, next_poll, ttl FROM feeds WHERE url = ?1",
+            )?
+            .query_row(
                 params![url],
                 |r| {
                     Ok(FeedRow {
@@ -481,7 +485,7 @@ impl State {
         // validators and TTL change only with a new body (not on a 304)
         let v = body.map(|b| b.0);
         let ttl = body.and_then(|b| b.1).map(|t| t.as_secs() as i64);
-        self.conn.execute(
+        self.conn.prepare_cached(
             "INSERT INTO feeds (url, title, etag, last_modified, last_success, failures, next_poll, first_seen, ttl)
              VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?5, ?8)
              ON CONFLICT(url) DO UPDATE SET
@@ -490,6 +494,7 @@ impl State {
                last_modified = CASE WHEN ?7 THEN excluded.last_modified ELSE feeds.last_modified END,
                ttl = CASE WHEN ?7 THEN excluded.ttl ELSE feeds.ttl END,
                last_success = excluded.last_success, failures = 0, next_poll = excluded.next_poll",
+        )?.execute(
             params![
                 url,
                 title,
@@ -536,8 +541,10 @@ impl State {
     pub fn entry(&self, feed_url: &str, entry_id: &str) -> Result<Option<EntryRow>> {
         Ok(self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT content_hash, status, attempts FROM entries WHERE feed_url = ?1 AND entry_id = ?2",
+            )?
+            .query_row(
                 params![feed_url, entry_id],
                 |r| {
                     Ok(EntryRow {
