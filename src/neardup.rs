@@ -38,7 +38,7 @@ pub const MIN_WORDS: usize = 60;
 pub struct Signature(pub [u32; HASHES]);
 
 /// A 64-bit mix of a 64-bit value (the finaliser of SplitMix64).
-fn mix(mut z: u64) -> u64 {
+const fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
@@ -201,39 +201,25 @@ impl KeyFilter {
     }
 }
 
-/// Seeds of the hash functions, fixed so stored signatures stay comparable.
-const SEEDS: [u64; HASHES] = {
+/// `HASHES` values of SplitMix64's sequence from `start`; `odd` sets the
+/// low bit of each.
+const fn splitmix_table(start: u64, odd: bool) -> [u64; HASHES] {
     let mut out = [0u64; HASHES];
-    let mut x: u64 = 0x5374_616e_6365_7721;
+    let mut x = start;
     let mut i = 0;
     while i < HASHES {
-        // SplitMix64's sequence, written out for a const context
         x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = x;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        out[i] = z ^ (z >> 31);
+        out[i] = mix(x) | odd as u64;
         i += 1;
     }
     out
-};
+}
+
+/// Seeds of the hash functions, fixed so stored signatures stay comparable.
+const SEEDS: [u64; HASHES] = splitmix_table(0x5374_616e_6365_7721, false);
 
 /// Odd multipliers of the hash functions, fixed like the seeds.
-const MULTS: [u64; HASHES] = {
-    let mut out = [0u64; HASHES];
-    let mut x: u64 = 0x6d75_6c74_6970_6c79;
-    let mut i = 0;
-    while i < HASHES {
-        // SplitMix64's sequence, written out for a const context
-        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = x;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        out[i] = (z ^ (z >> 31)) | 1;
-        i += 1;
-    }
-    out
-};
+const MULTS: [u64; HASHES] = splitmix_table(0x6d75_6c74_6970_6c79, true);
 
 #[cfg(test)]
 mod tests {
