@@ -80,6 +80,10 @@ pub struct RawPoll {
 pub struct RawFeed {
     pub url: String,
     pub name: Option<String>,
+    /// The feed's host is on a private network (its pages too, on the same
+    /// scheme, host and port).
+    #[serde(default)]
+    pub allow_private: bool,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -126,6 +130,7 @@ pub struct RawAnalysis {
     pub profile: Option<String>,
     pub seeds: Option<String>,
     pub min_confidence: Option<f64>,
+    pub page_budget: Option<String>,
 }
 
 /// How to reach the SMTP server.
@@ -176,6 +181,10 @@ pub struct Email {
 pub struct Feed {
     pub url: Url,
     pub name: Option<String>,
+    /// The feed's host name may resolve to a private address; its pages may
+    /// then be fetched from the same origin. A feed typed as an address or as
+    /// `localhost` is trusted with that address without it.
+    pub allow_private: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -208,6 +217,9 @@ pub struct Config {
     pub profile: Option<PathBuf>,
     pub seeds: Option<PathBuf>,
     pub min_confidence: f64,
+    /// How long the analysis of one page may take; a page that needs more
+    /// is recorded as failed and not read again.
+    pub page_budget: Duration,
     /// Where `run` serves `/healthz` and `/metrics` (loopback only).
     pub listen: Option<std::net::SocketAddr>,
     pub stop_grace: Duration,
@@ -394,6 +406,7 @@ impl Config {
             feeds.push(Feed {
                 url,
                 name: f.name.clone(),
+                allow_private: f.allow_private,
             });
         }
 
@@ -573,6 +586,10 @@ impl Config {
                 format!("{min_confidence} is not between 0 and 1"),
             ));
         }
+        let page_budget = dur("analysis.page_budget", &raw.analysis.page_budget, "20s")?;
+        if page_budget.is_zero() {
+            return Err(err("analysis.page_budget", "must be above 0s".into()));
+        }
         let profile = raw.analysis.profile.as_deref().map(resolve);
         let seeds = raw.analysis.seeds.as_deref().map(resolve);
         if let Some(p) = &profile
@@ -602,6 +619,7 @@ impl Config {
             profile,
             seeds,
             min_confidence,
+            page_budget,
             listen,
             stop_grace,
         })

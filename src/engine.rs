@@ -57,6 +57,15 @@ impl Engine {
         analyze::analyze(&self.profile, &article.title, &article.body)
     }
 
+    /// Analysis as long as `budget` lasts.
+    pub fn analyze_within(
+        &self,
+        article: &Article,
+        budget: &analyze::Budget<'_>,
+    ) -> Result<Analysis, analyze::OverBudget> {
+        analyze::analyze_within(&self.profile, &article.title, &article.body, budget)
+    }
+
     /// Analysis and the shifts against the baseline.
     pub fn compare(&self, article: &Article) -> (Analysis, Vec<Shift>) {
         let a = self.analyze(article);

@@ -5,8 +5,22 @@
 //! rails, scripts and captions are dropped; the article element (or the
 //! container with the most paragraph text) is kept. Sentence-level
 //! boilerplate is left to [`crate::analyze`].
+//!
+//! A page is a stranger's: its cost is linear in its size. Markup past
+//! [`MAX_ELEMENTS`] elements or nested deeper than [`MAX_DEPTH`] is cut off
+//! before parsing (the parser's work grows with the depth of open elements),
+//! the tree is walked without recursion, and each container's paragraph text
+//! is counted once.
 
+use std::collections::HashMap;
+
+use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Node, Selector};
+
+/// Elements read from one page; the rest is cut off.
+pub const MAX_ELEMENTS: usize = 100_000;
+/// Elements open at once; markup nested deeper is cut off.
+pub const MAX_DEPTH: usize = 512;
 
 /// Tags whose whole subtree is never article text.
 const DROP_TAGS: &[&str] = &[
@@ -103,6 +117,8 @@ const BLOCK_TAGS: &[&str] = &[
 pub struct Extracted {
     pub title: String,
     pub text: String,
+    /// Why the page was cut short, when it was.
+    pub cut: Option<String>,
 }
 
 fn is_dropped(el: &scraper::node::Element) -> bool {
@@ -138,45 +154,157 @@ fn is_dropped(el: &scraper::node::Element) -> bool {
     })
 }
 
-fn walk(node: ego_tree::NodeRef<'_, Node>, lines: &mut Vec<String>, cur: &mut String) {
-    match node.value() {
-        Node::Text(t) => {
-            let s: &str = t;
-            if !s.trim().is_empty() {
-                if !cur.is_empty() && !cur.ends_with(' ') && s.starts_with(char::is_whitespace) {
-                    cur.push(' ');
-                }
-                let words: Vec<&str> = s.split_whitespace().collect();
-                if !cur.is_empty() && !cur.ends_with(' ') && !s.starts_with(char::is_whitespace) {
-                    // inline element boundary without space: keep as is
-                }
-                cur.push_str(&words.join(" "));
-                if s.ends_with(char::is_whitespace) {
-                    cur.push(' ');
-                }
+/// Elements that have no end tag.
+const VOID_TAGS: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr",
+];
+
+/// The longest prefix of `html` within [`MAX_ELEMENTS`] and [`MAX_DEPTH`],
+/// and why it was cut, if it was. A quick scan of the tags, not a parse:
+/// comments and the contents of `script` and `style` are skipped.
+pub fn bounded(html: &str) -> (&str, Option<String>) {
+    let b = html.as_bytes();
+    let (mut i, mut elements, mut depth) = (0usize, 0usize, 0usize);
+    while let Some(off) = memchr_lt(&b[i..]) {
+        let at = i + off;
+        i = at + 1;
+        if b[i..].starts_with(b"!--") {
+            i = find(b, i + 3, b"-->").map_or(b.len(), |e| e + 3);
+            continue;
+        }
+        let closing = b.get(i) == Some(&b'/');
+        let name_at = if closing { i + 1 } else { i };
+        let name_len = b[name_at..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .count();
+        if name_len == 0 || !b[name_at].is_ascii_alphabetic() {
+            continue;
+        }
+        let name = html[name_at..name_at + name_len].to_ascii_lowercase();
+        let tag_end = find(b, name_at, b">").unwrap_or(b.len());
+        if closing {
+            depth = depth.saturating_sub(1);
+            i = tag_end;
+            continue;
+        }
+        elements += 1;
+        if elements > MAX_ELEMENTS {
+            return (
+                &html[..at],
+                Some(format!("more than {MAX_ELEMENTS} elements")),
+            );
+        }
+        let self_closing = tag_end > 0 && b.get(tag_end - 1) == Some(&b'/');
+        if !VOID_TAGS.contains(&name.as_str()) && !self_closing {
+            depth += 1;
+            if depth > MAX_DEPTH {
+                return (
+                    &html[..at],
+                    Some(format!("elements nested deeper than {MAX_DEPTH}")),
+                );
             }
         }
-        Node::Element(el) => {
-            if is_dropped(el) {
-                return;
-            }
-            let block = BLOCK_TAGS.contains(&el.name());
-            if block {
-                flush(lines, cur);
-            }
-            for child in node.children() {
-                walk(child, lines, cur);
-            }
-            if block {
-                flush(lines, cur);
-            }
-        }
-        _ => {
-            for child in node.children() {
-                walk(child, lines, cur);
+        i = tag_end;
+        if name == "script" || name == "style" {
+            // raw text up to the end tag
+            let end = format!("</{name}");
+            let mut j = i;
+            loop {
+                match find(b, j, b"</") {
+                    Some(k)
+                        if b.len() >= k + end.len()
+                            && b[k..k + end.len()].eq_ignore_ascii_case(end.as_bytes()) =>
+                    {
+                        i = k;
+                        break;
+                    }
+                    Some(k) => j = k + 2,
+                    None => {
+                        i = b.len();
+                        break;
+                    }
+                }
             }
         }
     }
+    (html, None)
+}
+
+fn memchr_lt(b: &[u8]) -> Option<usize> {
+    b.iter().position(|&c| c == b'<')
+}
+
+fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    if from >= b.len() {
+        return None;
+    }
+    b[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
+}
+
+/// The text under `root`, one block per line, without recursion: the
+/// walk keeps its own stack, so no page can exhaust the thread's.
+fn text_of(root: ElementRef<'_>) -> Vec<String> {
+    enum Step<'a> {
+        Enter(ego_tree::NodeRef<'a, Node>),
+        /// The end of a block element: its text ends a line.
+        Leave,
+    }
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    let mut stack = vec![Step::Enter(*root)];
+    while let Some(step) = stack.pop() {
+        let node = match step {
+            Step::Leave => {
+                flush(&mut lines, &mut cur);
+                continue;
+            }
+            Step::Enter(n) => n,
+        };
+        match node.value() {
+            Node::Text(t) => {
+                let s: &str = t;
+                if !s.trim().is_empty() {
+                    if !cur.is_empty() && !cur.ends_with(' ') && s.starts_with(char::is_whitespace)
+                    {
+                        cur.push(' ');
+                    }
+                    let mut first = true;
+                    for w in s.split_whitespace() {
+                        if !first {
+                            cur.push(' ');
+                        }
+                        cur.push_str(w);
+                        first = false;
+                    }
+                    if s.ends_with(char::is_whitespace) {
+                        cur.push(' ');
+                    }
+                }
+            }
+            Node::Element(el) => {
+                if is_dropped(el) {
+                    continue;
+                }
+                if BLOCK_TAGS.contains(&el.name()) {
+                    flush(&mut lines, &mut cur);
+                    stack.push(Step::Leave);
+                }
+                let children: Vec<_> = node.children().collect();
+                stack.extend(children.into_iter().rev().map(Step::Enter));
+            }
+            _ => {
+                let children: Vec<_> = node.children().collect();
+                stack.extend(children.into_iter().rev().map(Step::Enter));
+            }
+        }
+    }
+    flush(&mut lines, &mut cur);
+    lines
 }
 
 fn flush(lines: &mut Vec<String>, cur: &mut String) {
@@ -187,25 +315,33 @@ fn flush(lines: &mut Vec<String>, cur: &mut String) {
     cur.clear();
 }
 
-fn text_of(el: ElementRef<'_>) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut cur = String::new();
-    walk(*el, &mut lines, &mut cur);
-    flush(&mut lines, &mut cur);
-    lines
+/// Paragraph text of each container, counted once per container.
+#[derive(Default)]
+struct ParagraphChars(HashMap<NodeId, usize>);
+
+impl ParagraphChars {
+    fn of(&mut self, e: ElementRef<'_>) -> usize {
+        *self.0.entry(e.id()).or_insert_with(|| {
+            e.child_elements()
+                .filter(|c| c.value().name() == "p" && !is_dropped(c.value()))
+                .map(|c| c.text().map(str::len).sum::<usize>())
+                .sum()
+        })
+    }
 }
 
 /// The element that holds the article: `<article>`, `[itemprop=articleBody]`,
 /// `<main>`, else the element whose own `<p>` children hold the most text.
 fn content_root(doc: &Html) -> ElementRef<'_> {
+    let mut chars = ParagraphChars::default();
     for sel in ["[itemprop=articleBody]", "article", "main", "[role=main]"] {
         let s = Selector::parse(sel).expect("static selector");
         let best = doc
             .select(&s)
             .filter(|e| !is_dropped(e.value()))
-            .max_by_key(|e| paragraph_chars(*e));
+            .max_by_key(|e| chars.of(*e));
         if let Some(e) = best
-            && paragraph_chars(e) > 200
+            && chars.of(e) > 200
         {
             return e;
         }
@@ -214,7 +350,7 @@ fn content_root(doc: &Html) -> ElementRef<'_> {
     let mut best: Option<(usize, ElementRef<'_>)> = None;
     for para in doc.select(&p) {
         if let Some(parent) = para.parent().and_then(ElementRef::wrap) {
-            let n = paragraph_chars(parent);
+            let n = chars.of(parent);
             if best.as_ref().is_none_or(|(m, _)| n > *m) {
                 best = Some((n, parent));
             }
@@ -226,15 +362,9 @@ fn content_root(doc: &Html) -> ElementRef<'_> {
     })
 }
 
-fn paragraph_chars(e: ElementRef<'_>) -> usize {
-    e.child_elements()
-        .filter(|c| c.value().name() == "p" && !is_dropped(c.value()))
-        .map(|c| c.text().map(str::len).sum::<usize>())
-        .sum()
-}
-
 /// Extracts the title and main text of an HTML page.
 pub fn extract(html: &str) -> Extracted {
+    let (html, cut) = bounded(html);
     let doc = Html::parse_document(html);
     let root = content_root(&doc);
     let mut lines = text_of(root);
@@ -270,6 +400,7 @@ pub fn extract(html: &str) -> Extracted {
     Extracted {
         title,
         text: lines.join("\n"),
+        cut,
     }
 }
 
@@ -308,5 +439,46 @@ mod tests {
         let e = extract(html);
         assert!(e.text.starts_with("First paragraph"));
         assert!(!e.text.contains("Menu"));
+    }
+
+    #[test]
+    fn markup_past_the_caps_is_cut_before_parsing() {
+        let many = format!("<div>{}</div>", "<p>x</p>".repeat(MAX_ELEMENTS + 10));
+        let (kept, why) = bounded(&many);
+        assert!(kept.len() < many.len());
+        assert!(why.unwrap().contains("elements"));
+        let deep = format!(
+            "{}<p>deep</p>{}",
+            "<div>".repeat(10_000),
+            "</div>".repeat(10_000)
+        );
+        let (kept, why) = bounded(&deep);
+        assert_eq!(kept.matches("<div>").count(), MAX_DEPTH);
+        assert!(why.unwrap().contains("nested"));
+        // void elements, self-closing tags, comments and scripts open nothing
+        let flat = format!(
+            "<p>{}</p><script>{}</script><!-- {} -->",
+            "<br><img src=x/><span/>".repeat(1000),
+            "if (a<b) { x = '<div>'; }".repeat(1000),
+            "<div>".repeat(1000)
+        );
+        assert_eq!(bounded(&flat), (flat.as_str(), None));
+    }
+
+    #[test]
+    fn deep_and_wide_pages_are_read_without_recursion() {
+        let deep = format!(
+            "<html><body>{}<p>Deep text</p>{}</body></html>",
+            "<div>".repeat(400),
+            "</div>".repeat(400)
+        );
+        assert_eq!(extract(&deep).text, "Deep text");
+        let wide = format!(
+            "<html><body><div>{}</div></body></html>",
+            "<p>Paragraph text here.</p>".repeat(50_000)
+        );
+        let e = extract(&wide);
+        assert_eq!(e.text.lines().count(), 50_000);
+        assert_eq!(e.cut, None);
     }
 }

@@ -25,7 +25,7 @@ use reqwest::Url;
 use tracing::{debug, info, warn};
 
 use crate::analysts::Analysts;
-use crate::analyze::{Analysis, Stance};
+use crate::analyze::{self, Analysis, Stance};
 use crate::article::Article;
 use crate::compare::{self, Shift};
 use crate::config::{Config, Delivery};
@@ -330,7 +330,8 @@ const MAX_CORROBORATING: usize = 12;
 /// A page to analyse.
 struct Work {
     feed_url: String,
-    feed_base: Url,
+    /// The configured feed the entry came from: what its link may reach.
+    feed: Url,
     outlet: String,
     entry: Entry,
     attempts: i64,
@@ -338,7 +339,23 @@ struct Work {
 
 struct Done {
     work: Work,
-    result: Result<Loaded, String>,
+    result: Result<Loaded, PageError>,
+}
+
+/// Why a page gave nothing.
+enum PageError {
+    /// Worth another try in a later pass (a network error, say).
+    Retry(String),
+    /// Not worth one: the page is recorded as failed with this reason.
+    GiveUp(String),
+}
+
+impl PageError {
+    fn reason(&self) -> &str {
+        match self {
+            PageError::Retry(e) | PageError::GiveUp(e) => e,
+        }
+    }
 }
 
 /// A page read and analysed.
@@ -385,12 +402,12 @@ pub async fn run_once(
         feeds: cfg.feeds.len(),
         ..Summary::default()
     };
-    let hosts: Vec<String> = cfg
+    let feeds: Vec<(Url, bool)> = cfg
         .feeds
         .iter()
-        .filter_map(|f| f.url.host_str().map(str::to_string))
+        .map(|f| (f.url.clone(), f.allow_private))
         .collect();
-    let fetcher = Fetcher::new(&cfg.fetch, &hosts)?;
+    let fetcher = Fetcher::new(&cfg.fetch, &feeds)?;
     // one pass at a time per state file, whoever runs it (daemon, timer, a
     // hand-run check): two would send the same owed alerts
     let _lock = if opts.dry_run {
@@ -488,6 +505,7 @@ pub async fn run_once(
                 && let Some(w) = queue.pop_front()
             {
                 pages_running += 1;
+                let page_budget = cfg.page_budget;
                 let (fetcher, engine, analysts, tx) = (
                     fetcher.clone(),
                     engine.clone(),
@@ -502,13 +520,13 @@ pub async fn run_once(
                         .unwrap_or_else(|_| Err(INTERNAL.to_string()));
                     match page {
                         Ok(page) => analysts.submit(move || {
-                            let result = analyse_page(&engine, &w, page);
+                            let result = analyse_page(&engine, &w, page, page_budget);
                             let _ = tx.send(Done { work: w, result });
                         }),
                         Err(e) => {
                             let _ = tx.send(Done {
                                 work: w,
-                                result: Err(e),
+                                result: Err(PageError::Retry(e)),
                             });
                         }
                     }
@@ -541,11 +559,7 @@ pub async fn run_once(
                                 std::panic::catch_unwind(|| feed::parse(&bytes, &final_url))
                                     .unwrap_or_else(|_| Err(INTERNAL.to_string()));
                             drop(bytes);
-                            let answer = FeedAnswer::Body {
-                                parsed,
-                                final_url,
-                                validators,
-                            };
+                            let answer = FeedAnswer::Body { parsed, validators };
                             let _ = tx.send(FeedDone {
                                 feed: f,
                                 row,
@@ -806,7 +820,6 @@ enum FeedAnswer {
     NotModified,
     Body {
         parsed: Result<feed::Parsed, String>,
-        final_url: Url,
         validators: Validators,
     },
     Failed(FetchError),
@@ -878,7 +891,6 @@ impl Reading<'_> {
             }
             FeedAnswer::Body {
                 parsed: Ok(parsed),
-                final_url,
                 validators,
             } => {
                 summary.feeds_changed += 1;
@@ -913,7 +925,7 @@ impl Reading<'_> {
                     unread += 1;
                     queue.push_back(Work {
                         feed_url: url.clone(),
-                        feed_base: final_url.clone(),
+                        feed: f.url.clone(),
                         outlet: outlet.clone(),
                         entry: e,
                         attempts,
@@ -1010,7 +1022,7 @@ impl Reading<'_> {
         self.progress.shifts = self.summary.shifts.len();
         self.progress.draw(false);
         let Done { work: w, result } = done;
-        let pending = result.is_err();
+        let pending = matches!(result, Err(PageError::Retry(_)));
         {
             let Reading {
                 summary,
@@ -1028,13 +1040,17 @@ impl Reading<'_> {
             let link = w.entry.link.as_ref().map(|l| l.to_string());
             match result {
                 Err(e) => {
+                    let status = match e {
+                        PageError::Retry(_) => "pending",
+                        PageError::GiveUp(_) => "failed",
+                    };
                     summary.page_errors.push((
                         link.clone().unwrap_or_else(|| w.entry.id.clone()),
-                        e.clone(),
+                        e.reason().to_string(),
                     ));
                     if !opts.dry_run {
-                        let mut rec = skipped(&w.feed_url, &w.entry, "pending");
-                        rec.error = Some(&e);
+                        let mut rec = skipped(&w.feed_url, &w.entry, status);
+                        rec.error = Some(e.reason());
                         state.record(&rec, now)?;
                     }
                 }
@@ -1224,7 +1240,7 @@ async fn load_page(fetcher: &Fetcher, w: &Work) -> Result<Option<Vec<u8>>, Strin
     let Some(link) = &w.entry.link else {
         return Ok(None);
     };
-    match fetcher.fetch_page(link, &w.feed_base).await {
+    match fetcher.fetch_page(link, &w.feed).await {
         Ok(Fetched::Body { bytes, .. }) => Ok(Some(bytes)),
         Ok(Fetched::NotModified) => Ok(None),
         Err(e) if w.attempts + 1 >= PAGE_ATTEMPTS => {
@@ -1235,9 +1251,17 @@ async fn load_page(fetcher: &Fetcher, w: &Work) -> Result<Option<Vec<u8>>, Strin
     }
 }
 
-/// Extracts and analyses a page (or the entry's summary), on the pool.
-fn analyse_page(engine: &Engine, w: &Work, page: Option<Vec<u8>>) -> Result<Loaded, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+/// Extracts and analyses a page (or the entry's summary), on the pool,
+/// within `budget` of the thread's time: a page that needs more is given up.
+fn analyse_page(
+    engine: &Engine,
+    w: &Work,
+    page: Option<Vec<u8>>,
+    budget: Duration,
+) -> Result<Loaded, PageError> {
+    let started = std::time::Instant::now();
+    let spent = move || started.elapsed() > budget;
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let article = match page {
             Some(bytes) => {
                 let mut a = Article::from_html(&String::from_utf8_lossy(&bytes));
@@ -1251,7 +1275,13 @@ fn analyse_page(engine: &Engine, w: &Work, page: Option<Vec<u8>>) -> Result<Load
                 body: extract::extract(&w.entry.summary).text,
             },
         };
-        let analysis = engine.analyze(&article);
+        let budget = analyze::Budget::new(&spent);
+        let analysis = engine.analyze_within(&article, &budget).map_err(|_| {
+            PageError::GiveUp(format!(
+                "analysis stopped after {}s: over the page's time budget (analysis.page_budget)",
+                budget_secs(started.elapsed())
+            ))
+        })?;
         // only an article that claims something can make or corroborate an
         // alert: the others need no fingerprint
         let fingerprint = if analysis.claims.is_empty() {
@@ -1259,13 +1289,17 @@ fn analyse_page(engine: &Engine, w: &Work, page: Option<Vec<u8>>) -> Result<Load
         } else {
             Signature::of(&article.body)
         };
-        Loaded {
+        Ok(Loaded {
             article,
             analysis,
             fingerprint,
-        }
-    }))
-    .map_err(|_| INTERNAL.to_string())
+        })
+    }));
+    caught.unwrap_or_else(|_| Err(PageError::Retry(INTERNAL.to_string())))
+}
+
+fn budget_secs(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64())
 }
 
 /// Sends owed alerts; transient failures wait with exponential backoff.

@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS entries (
     title TEXT NOT NULL,
     link TEXT,
     published TEXT,
-    status TEXT NOT NULL,          -- analysed | skipped_old | pending | duplicate
+    status TEXT NOT NULL,          -- analysed | skipped_old | pending | failed | duplicate
     attempts INTEGER NOT NULL DEFAULT 0,
     error TEXT,
     relevant INTEGER,

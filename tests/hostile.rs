@@ -272,3 +272,139 @@ fn a_failing_feed_gives_one_failing_and_one_recovered_notice() {
         "{notices:?}"
     );
 }
+
+#[test]
+fn costly_pages_are_cut_or_given_up_and_the_good_alert_still_goes_out() {
+    let http = HttpServer::start();
+    let good = "<html><body><article><h1>Kremlin</h1><p>Kremlin aide Yuri Ushakov said on Thursday that Moscow could accept peacekeepers in Ukraine only if they came from neutral countries outside NATO.</p></article></body></html>";
+    http.route("/pages/good.html", Route::ok("text/html", good));
+    // 200,000 sibling paragraphs
+    let mut paras = String::from("<html><body><div>");
+    for i in 0..200_000 {
+        paras.push_str(&format!("<p>Paragraph {i}</p>"));
+    }
+    paras.push_str("</div></body></html>");
+    http.route("/pages/paras.html", Route::ok("text/html", paras));
+    // 100,000 nested elements
+    let deep = format!(
+        "<html><body>{}<p>Deep</p>{}</body></html>",
+        "<div>".repeat(100_000),
+        "</div>".repeat(100_000)
+    );
+    http.route("/pages/deep.html", Route::ok("text/html", deep));
+    // one 450 KB sentence without punctuation, in the words the engine looks for
+    let words = [
+        "Russia",
+        "Ukraine",
+        "troops",
+        "security",
+        "guarantees",
+        "the",
+        "and",
+        "Kremlin",
+        "would",
+        "not",
+        "accept",
+        "peacekeepers",
+        "only",
+        "if",
+        "NATO",
+        "Europe",
+        "said",
+        "could",
+        "deploy",
+        "force",
+    ];
+    let mut long = String::new();
+    let mut x: u32 = 7;
+    while long.len() < 450_000 {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        long.push_str(words[(x >> 16) as usize % words.len()]);
+        long.push(' ');
+    }
+    http.route(
+        "/pages/long.html",
+        Route::ok(
+            "text/html",
+            format!("<html><body><article><p>{long}</p></article></body></html>"),
+        ),
+    );
+    http.route(
+        "/feeds/f.xml",
+        Route::ok(
+            "application/rss+xml",
+            rss(&[
+                ("p", "Paragraphs", "/pages/paras.html"),
+                ("d", "Deep", "/pages/deep.html"),
+                ("l", "Kremlin on troops", "/pages/long.html"),
+                ("g", "Kremlin on peacekeepers", "/pages/good.html"),
+            ]),
+        ),
+    );
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &[http.url("/feeds/f.xml")], smtp.port, "");
+    let started = std::time::Instant::now();
+    let out = run(&["check", "--config", cfg.to_str().unwrap()]);
+    println!(
+        "pass over the costly pages: {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = stdout(&out);
+    assert!(s.contains("4 new"), "{s}");
+    assert!(s.contains("4 analysed"), "{s}");
+    let mails = smtp.mails();
+    assert!(
+        mails
+            .iter()
+            .any(|m| decode_qp(m).contains("neutral countries outside NATO")),
+        "{s}"
+    );
+    // a second pass reads none of them again
+    let sent = mails.len();
+    let out = run(&["check", "--config", cfg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("0 new"), "{}", stdout(&out));
+    assert_eq!(smtp.mails().len(), sent);
+}
+
+#[test]
+fn a_page_over_its_time_budget_is_recorded_failed_and_not_read_again() {
+    let http = HttpServer::start();
+    let mut long = String::new();
+    for i in 0..40_000 {
+        long.push_str(&format!(
+            "Russia said troops {i} could be deployed in Ukraine only if NATO agreed. "
+        ));
+    }
+    http.route(
+        "/pages/long.html",
+        Route::ok(
+            "text/html",
+            format!("<html><body><article><p>{long}</p></article></body></html>"),
+        ),
+    );
+    http.route(
+        "/feeds/f.xml",
+        Route::ok(
+            "application/rss+xml",
+            rss(&[("l", "Kremlin on troops", "/pages/long.html")]),
+        ),
+    );
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        &[http.url("/feeds/f.xml")],
+        smtp.port,
+        "[analysis]\npage_budget = \"1ms\"\n",
+    );
+    let out = run(&["check", "--config", cfg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = stdout(&out);
+    assert!(s.contains("over the page's time budget"), "{s}");
+    let out = run(&["check", "--config", cfg.to_str().unwrap()]);
+    assert!(stdout(&out).contains("0 new"), "{}", stdout(&out));
+    assert_eq!(http.hits("/pages/long.html").len(), 1);
+}

@@ -10,4 +10,5 @@ mod daemon;
 mod end_to_end;
 mod engine;
 mod hostile;
+mod private;
 mod systemd;

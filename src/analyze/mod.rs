@@ -74,17 +74,103 @@ pub struct Analysis {
 /// Analyses an article: `title` and `body` are plain text, paragraphs
 /// separated by newlines.
 pub fn analyze(profile: &Profile, title: &str, body: &str) -> Analysis {
-    analyze_inner(profile, title, body, false)
+    analyze_inner(profile, title, body, false, &Budget::unlimited())
+        .expect("an unlimited budget is never spent")
+}
+
+/// Analyses an article as long as `budget` lasts.
+pub fn analyze_within(
+    profile: &Profile,
+    title: &str,
+    body: &str,
+    budget: &Budget<'_>,
+) -> Result<Analysis, OverBudget> {
+    analyze_inner(profile, title, body, false, budget)
 }
 
 /// Analyses a seed article: seeds are relevant by definition, whatever
 /// their date, and have no separate title line.
 pub fn analyze_seed(profile: &Profile, text: &str) -> Analysis {
-    analyze_inner(profile, "", text, true)
+    analyze_inner(profile, "", text, true, &Budget::unlimited())
+        .expect("an unlimited budget is never spent")
 }
 
-fn analyze_inner(profile: &Profile, title: &str, body: &str, seed: bool) -> Analysis {
+/// How long the analysis of one article may go on: the caller decides (a
+/// pass measures time), the analysis asks between sentences.
+pub struct Budget<'a> {
+    spent: Option<&'a (dyn Fn() -> bool + 'a)>,
+}
+
+impl<'a> Budget<'a> {
+    /// No limit (seeds, files given on the command line).
+    pub fn unlimited() -> Budget<'static> {
+        Budget { spent: None }
+    }
+
+    /// A limit: `spent` answers whether it has been reached.
+    pub fn new(spent: &'a (dyn Fn() -> bool + 'a)) -> Budget<'a> {
+        Budget { spent: Some(spent) }
+    }
+
+    fn check(&self) -> Result<(), OverBudget> {
+        match self.spent {
+            Some(f) if f() => Err(OverBudget),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The analysis of an article was stopped: it had used up its budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("analysis stopped: the article used up its budget")]
+pub struct OverBudget;
+
+/// Bytes of an article's body that are read; the rest is not.
+pub const MAX_TEXT: usize = 200_000;
+/// Bytes of the longest sentence read as one; a longer run without a
+/// sentence end (a page of unpunctuated text) is read in pieces this long.
+pub const MAX_SENTENCE: usize = 1_500;
+
+/// The longest prefix of `s` of at most `n` bytes that ends on a character.
+fn prefix(s: &str, n: usize) -> &str {
+    if s.len() <= n {
+        return s;
+    }
+    let mut end = n;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Pieces of at most [`MAX_SENTENCE`] bytes, cut at a space where there is one.
+fn pieces(s: &str) -> impl Iterator<Item = &str> {
+    let mut rest = s;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let head = prefix(rest, MAX_SENTENCE);
+        let cut = if head.len() < rest.len() {
+            head.rfind(' ').filter(|&i| i > 0).unwrap_or(head.len())
+        } else {
+            head.len()
+        };
+        let (piece, tail) = rest.split_at(cut);
+        rest = tail.trim_start();
+        Some(piece)
+    })
+}
+
+fn analyze_inner(
+    profile: &Profile,
+    title: &str,
+    body: &str,
+    seed: bool,
+    budget: &Budget<'_>,
+) -> Result<Analysis, OverBudget> {
     tracing::trace!(title, seed, "article");
+    let body = prefix(body, MAX_TEXT);
     let mut header_lines = Vec::new();
     let mut sentences: Vec<String> = Vec::new();
     let mut seen_body = false;
@@ -103,9 +189,10 @@ fn analyze_inner(profile: &Profile, title: &str, body: &str, seed: bool) -> Anal
         seen_body = true;
         let t = text::strip_dateline(t);
         for (a, b) in text::sentence_ranges(t) {
-            let s = t[a..b].trim();
-            if !s.is_empty() {
-                sentences.push(s.to_string());
+            for s in pieces(t[a..b].trim()) {
+                if !s.is_empty() {
+                    sentences.push(s.to_string());
+                }
             }
         }
     }
@@ -127,6 +214,7 @@ fn analyze_inner(profile: &Profile, title: &str, body: &str, seed: bool) -> Anal
     let title_off = profile.off_topic.any(&title_toks);
     let mut all_toks = Vec::with_capacity(sentences.len());
     for s in &sentences {
+        budget.check()?;
         let toks = profile.tokenize(s);
         let off = profile.off_topic.any(&toks);
         let base = base_topics(profile, &toks);
@@ -147,17 +235,18 @@ fn analyze_inner(profile: &Profile, title: &str, body: &str, seed: bool) -> Anal
     if relevant && (seed || !opinion) {
         let mut ctx = Context::default();
         for (s, (toks, base)) in sentences.iter().zip(&all_toks) {
+            budget.check()?;
             let found = sentence_claims(profile, s, toks, base, &mut ctx);
             for c in found {
                 merge_claim(&mut claims, c);
             }
         }
     }
-    Analysis {
+    Ok(Analysis {
         relevant,
         date,
         claims,
-    }
+    })
 }
 
 /// Keeps one claim per (actor, topic): the most confident, the earliest on a tie.
