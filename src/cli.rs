@@ -41,6 +41,10 @@ pub enum Command {
         format: Format,
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Also print, sentence by sentence, how each topic was read: the
+        /// holder and how it was found, the cue, negations, frames, verdict.
+        #[arg(long)]
+        explain: bool,
         /// Text files (title, blank line, body) or .html pages.
         #[arg(required = true)]
         paths: Vec<PathBuf>,

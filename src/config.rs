@@ -131,6 +131,7 @@ pub struct RawAnalysis {
     pub seeds: Option<String>,
     pub min_confidence: Option<f64>,
     pub page_budget: Option<String>,
+    pub judge: Option<String>,
 }
 
 /// How to reach the SMTP server.
@@ -220,6 +221,8 @@ pub struct Config {
     /// How long the analysis of one page may take; a page that needs more
     /// is recorded as failed and not read again.
     pub page_budget: Duration,
+    /// Which stance judge reads the claims ("rules").
+    pub judge: String,
     /// Where `run` serves `/healthz` and `/metrics` (loopback only).
     pub listen: Option<std::net::SocketAddr>,
     pub stop_grace: Duration,
@@ -620,6 +623,7 @@ impl Config {
             seeds,
             min_confidence,
             page_budget,
+            judge: raw.analysis.judge.clone().unwrap_or_else(|| "rules".into()),
             listen,
             stop_grace,
         })

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
+use crate::analyze::judge::{self, StanceJudge};
 use crate::analyze::{self, Analysis};
 use crate::article::Article;
 use crate::compare::{self, Shift};
@@ -16,6 +17,7 @@ use crate::profile::Profile;
 
 pub struct Engine {
     pub profile: Profile,
+    pub judge: Box<dyn StanceJudge>,
     pub baseline: Ledger,
     pub min_confidence: f64,
 }
@@ -24,9 +26,11 @@ impl Engine {
     /// The built-in profile and seeds.
     pub fn builtin() -> Engine {
         let profile = Profile::builtin();
-        let baseline = Ledger::from_seeds(&profile, &Seed::builtin());
+        let judge: Box<dyn StanceJudge> = Box::new(judge::Rules);
+        let baseline = Ledger::from_seeds(&profile, judge.as_ref(), &Seed::builtin());
         Engine {
             profile,
+            judge,
             baseline,
             min_confidence: 0.5,
         }
@@ -45,16 +49,25 @@ impl Engine {
             Some(dir) => load_seeds(dir)?,
             None => Seed::builtin(),
         };
-        let baseline = Ledger::from_seeds(&profile, &seeds);
+        let judge = analyze::judge_named(&cfg.judge).with_context(|| {
+            format!(
+                "{}: key `analysis.judge`: no judge `{}`",
+                cfg.source.display(),
+                cfg.judge
+            )
+        })?;
+        let baseline = Ledger::from_seeds(&profile, judge.as_ref(), &seeds);
         Ok(Engine {
             profile,
+            judge,
             baseline,
             min_confidence: cfg.min_confidence,
         })
     }
 
     pub fn analyze(&self, article: &Article) -> Analysis {
-        analyze::analyze(&self.profile, &article.title, &article.body)
+        self.analyze_within(article, &analyze::Budget::unlimited())
+            .expect("an unlimited budget is never spent")
     }
 
     /// Analysis as long as `budget` lasts.
@@ -63,7 +76,23 @@ impl Engine {
         article: &Article,
         budget: &analyze::Budget<'_>,
     ) -> Result<Analysis, analyze::OverBudget> {
-        analyze::analyze_within(&self.profile, &article.title, &article.body, budget)
+        analyze::analyze_with(
+            &self.profile,
+            self.judge.as_ref(),
+            &article.title,
+            &article.body,
+            budget,
+        )
+    }
+
+    /// How each topic of each sentence was read, for a person to check.
+    pub fn explain(&self, article: &Article) -> String {
+        analyze::explain(
+            &self.profile,
+            self.judge.as_ref(),
+            &article.title,
+            &article.body,
+        )
     }
 
     /// Analysis and the shifts against the baseline.

@@ -187,8 +187,13 @@ pub fn score_sentences(engine: &Engine, path: &Path) -> Result<(Score, String)> 
         } else {
             format!("{} {}", case.context, case.sentence)
         };
-        let a = analyze::analyze_seed(&engine.profile, &body);
-        let relevant_got = analyze::analyze(&engine.profile, "", &body).relevant;
+        let a = analyze::analyze_seed(&engine.profile, engine.judge.as_ref(), &body);
+        let relevant_got = engine
+            .analyze(&crate::article::Article {
+                title: String::new(),
+                body: body.clone(),
+            })
+            .relevant;
         let got: BTreeSet<(String, String, String)> = a
             .claims
             .iter()

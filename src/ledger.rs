@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
+use crate::analyze::judge::StanceJudge;
 use crate::analyze::{self, Stance};
 use crate::profile::Profile;
 
@@ -105,13 +106,13 @@ impl Ledger {
 
     /// Builds the baseline from seeds: oldest first, a later date wins,
     /// undated seeds count as oldest, ties go by name.
-    pub fn from_seeds(profile: &Profile, seeds: &[Seed]) -> Ledger {
+    pub fn from_seeds(profile: &Profile, judge: &dyn StanceJudge, seeds: &[Seed]) -> Ledger {
         let mut dated: Vec<(Option<NaiveDate>, &Seed)> =
             seeds.iter().map(|s| (seed_date(profile, s), s)).collect();
         dated.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)));
         let mut ledger = Ledger::default();
         for (date, seed) in dated {
-            let analysis = analyze::analyze_seed(profile, &seed.text);
+            let analysis = analyze::analyze_seed(profile, judge, &seed.text);
             for c in analysis.claims {
                 let ev = Evidence {
                     source: seed.name.clone(),
@@ -142,7 +143,10 @@ pub fn seed_date(profile: &Profile, seed: &Seed) -> Option<NaiveDate> {
     if let Some(d) = profile.seed_dates.get(&seed.name) {
         return Some(*d);
     }
-    seed.text.lines().filter_map(analyze::find_date).max()
+    seed.text
+        .lines()
+        .filter_map(|l| analyze::find_date(profile, l))
+        .max()
 }
 
 #[cfg(test)]
@@ -170,7 +174,7 @@ mod tests {
             name: "b.txt".into(),
             text: "Published 1 June 2025.\n\nThe Kremlin said it could accept European peacekeepers in Ukraine only if they were neutral.\n".into(),
         };
-        let l = Ledger::from_seeds(&p, &[new.clone(), old.clone()]);
+        let l = Ledger::from_seeds(&p, &crate::analyze::judge::Rules, &[new.clone(), old.clone()]);
         assert_eq!(
             l.get("russia", "foreign_force").unwrap().stance,
             Stance::Conditional

@@ -68,12 +68,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compare {
             format,
             config,
+            explain,
             paths,
         } => {
             let cfg = load_config(config.as_deref())?;
             let engine = Engine::from_config(cfg.as_ref())?;
             for p in &paths {
                 let article = Article::load(p)?;
+                if explain {
+                    write!(out, "{}", engine.explain(&article))?;
+                }
                 let (analysis, shifts) = engine.compare(&article);
                 let src = p.display().to_string();
                 match format {

@@ -5,13 +5,15 @@
 //! [`Profile`] whose phrases are tokenised once for fast matching. This module
 //! reads the file; it knows nothing about how the phrases are used.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use crate::analyze::Stance;
+use crate::analyze::lang::{Class, Languages};
 use crate::analyze::text::{Token, tokenize};
 
 /// The built-in profile's TOML text.
@@ -23,9 +25,11 @@ pub struct RawProfile {
     pub profile: RawMeta,
     pub actors: Vec<RawActor>,
     pub topics: Vec<RawTopic>,
-    pub cues: RawCues,
+    /// The profile's own cue words, per language, in the classes of a
+    /// language pack: words that carry a stance in this debate only.
+    #[serde(default)]
+    pub cues: BTreeMap<String, crate::analyze::lang::RawWords>,
     pub relevance: RawRelevance,
-    pub roles: RawRoles,
     #[serde(default)]
     pub seeds: Vec<RawSeedDate>,
 }
@@ -37,6 +41,38 @@ pub struct RawMeta {
     #[serde(default)]
     pub description: String,
     pub since: String,
+    /// The language of a text that gives no sign of its own (a pack code).
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+/// Phrases in every language, or per language code ("en", "de", …): both
+/// are matched in every article, since names cross languages.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(untagged)]
+pub enum Words {
+    All(Vec<String>),
+    ByLanguage(BTreeMap<String, Vec<String>>),
+}
+
+impl Default for Words {
+    fn default() -> Words {
+        Words::All(Vec::new())
+    }
+}
+
+impl Words {
+    /// Every phrase, whatever its language.
+    pub fn all(&self) -> Vec<String> {
+        match self {
+            Words::All(v) => v.clone(),
+            Words::ByLanguage(m) => m.values().flatten().cloned().collect(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.all().is_empty()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -44,22 +80,42 @@ pub struct RawMeta {
 pub struct RawActor {
     pub id: String,
     pub name: String,
+    /// Names of the state or institution ("it" refers back to them).
     #[serde(default)]
-    pub aliases: Vec<String>,
+    pub aliases: Words,
+    /// Persons who speak for it ("he", "she" refer back to them).
     #[serde(default)]
-    pub people: Vec<String>,
+    pub people: Words,
+    /// "Italian soldiers" (whose troops), "a Ukrainian negotiator" (who speaks).
     #[serde(default)]
-    pub adjectives: Vec<String>,
+    pub adjectives: Words,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPair {
-    pub a: Vec<String>,
-    pub b: Vec<String>,
+    pub a: Words,
+    pub b: Words,
     pub window: usize,
     #[serde(default)]
     pub action: bool,
+}
+
+/// A claim on one topic that also stands for a claim on another.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawImplies {
+    pub topic: String,
+    pub stance: String,
+}
+
+/// For some holders a topic is another one ("the coalition will deploy
+/// troops" is about the force, not about its own troops).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRedirect {
+    pub holders: Vec<String>,
+    pub topic: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,90 +123,52 @@ pub struct RawPair {
 pub struct RawTopic {
     pub id: String,
     pub name: String,
+    /// Phrases that name the question.
     #[serde(default)]
-    pub terms: Vec<String>,
+    pub terms: Words,
+    /// Phrases that name it only in a relevant article.
     #[serde(default)]
-    pub weak: Vec<String>,
+    pub weak: Words,
+    /// Phrases in which the holder itself does the thing ("send troops"):
+    /// with no other cue they count as `supports`.
     #[serde(default)]
-    pub actions: Vec<String>,
-    /// The holder does the opposite ("barred from NATO"): opposes unless a cue governs.
-    #[serde(default)]
-    pub neg_actions: Vec<String>,
+    pub actions: Words,
+    /// Two word lists that name the question when both occur within
+    /// `window` words, in either order.
     #[serde(default)]
     pub pairs: Vec<RawPair>,
+    /// Phrases that look like the question and are not.
     #[serde(default)]
-    pub exclude_actors: Vec<String>,
+    pub not_terms: Words,
+    /// Holders that cannot hold this question.
     #[serde(default)]
-    pub troop_nouns: Vec<String>,
+    pub exclude_holders: Vec<String>,
+    /// A supporting claim here also supports these.
     #[serde(default)]
-    pub not_terms: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawCues {
-    pub supports: Vec<String>,
-    pub opposes: Vec<String>,
+    pub implies: Vec<RawImplies>,
+    /// Holders for whom the question is another topic.
     #[serde(default)]
-    pub opposes_hedged: Vec<String>,
-    pub conditional: Vec<String>,
-    pub conditions: Vec<String>,
+    pub redirect: Vec<RawRedirect>,
+    /// The question is about the holder's own forces: an actor's adjective
+    /// on one of these nouns ("Italian soldiers") names the holder, and a
+    /// refusal in a clause that also names another topic is a refusal of
+    /// this one only.
     #[serde(default)]
-    pub softeners: Vec<String>,
+    pub own_nouns: Words,
+    /// With `own_nouns`: the topics whose opposition in the same clause is
+    /// read as opposition to this one.
     #[serde(default)]
-    pub softened: Vec<String>,
-    pub negators: Vec<String>,
-    #[serde(default)]
-    pub reversals: Vec<String>,
-    #[serde(default)]
-    pub denials: Vec<String>,
-    pub reporting: Vec<String>,
-    #[serde(default)]
-    pub non_actors: Vec<String>,
-    #[serde(default)]
-    pub hypothetical: Vec<String>,
-    #[serde(default)]
-    pub open_questions: Vec<String>,
-    #[serde(default)]
-    pub subordinate: Vec<String>,
-    #[serde(default)]
-    pub denied_reports: Vec<String>,
-    #[serde(default)]
-    pub denial_verbs: Vec<String>,
-    #[serde(default)]
-    pub triggers: Vec<String>,
-    #[serde(default)]
-    pub past: Vec<String>,
-    /// Verbs that send troops: "sending Polish soldiers" is one act.
-    #[serde(default)]
-    pub deploy_verbs: Vec<String>,
-    #[serde(default)]
-    pub nominal_cues: Vec<String>,
+    pub shadows: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRelevance {
-    pub anchors: Vec<String>,
+    /// The article must speak of these for its claims to count.
+    pub anchors: Words,
+    /// Other debates that share the words.
     #[serde(default)]
-    pub off_topic: Vec<String>,
-    #[serde(default)]
-    pub opinion: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawRoles {
-    #[serde(default)]
-    pub person: Vec<String>,
-    #[serde(default)]
-    pub speaker_nouns: Vec<String>,
-    /// "the proposal", "the plan": refer to whoever's proposal was named last
-    #[serde(default)]
-    pub documents: Vec<String>,
-    /// "the country": refers to the state named last
-    #[serde(default)]
-    pub places: Vec<String>,
+    pub off_topic: Words,
 }
 
 /// Pins the date of a seed whose text carries none.
@@ -486,9 +504,15 @@ pub struct Topic {
     pub id: String,
     pub name: String,
     pub pairs: Vec<Pair>,
-    pub exclude_actors: Vec<usize>,
-    /// Troop nouns: "`<adjective>` troops" names the adjective's own troops.
-    pub troop_nouns: Lexicon<()>,
+    pub exclude_holders: Vec<usize>,
+    /// (topic, stance): a claim here with `Stance::Supports` also stands for these.
+    pub implies: Vec<(usize, Stance)>,
+    /// (holders, topic): for these holders the question is that topic.
+    pub redirect: Vec<(Vec<usize>, usize)>,
+    /// The holder's own forces ("soldiers", "troops").
+    pub own_nouns: Lexicon<()>,
+    /// Topics whose opposition in a clause with this one is this one's.
+    pub shadows: Vec<usize>,
     /// Phrases that look like the question and are not.
     pub not_terms: Lexicon<()>,
 }
@@ -500,38 +524,15 @@ pub enum TermKind {
     Weak,
     /// The holder does it ("send troops"): supports unless another cue governs.
     Action,
-    /// The holder keeps it from happening ("barred from NATO").
-    NegAction,
 }
 
-/// The base reading of a stance cue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CueKind {
-    Supports,
-    Opposes,
-    /// Rules out: negated, reads as conditional.
-    OpposesHedged,
-    Conditional,
+fn lex(v: &[String]) -> Lexicon<()> {
+    let mut l = Lexicon::default();
+    l.add_all(v, ());
+    l
 }
 
-/// Function words the rules look for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Marker {
-    Condition,
-    Softener,
-    Negator,
-    Reversal,
-    Denial,
-    Reporting,
-    NonActor,
-    Hypothetical,
-    /// "whether", "when asked about": no claim in the rest of the clause.
-    OpenQuestion,
-    /// "before …", "until …": the clause gives a time, not a position.
-    Subordinate,
-}
-
-/// A compiled profile.
+/// A compiled profile, with the language packs it reads with.
 #[derive(Debug, Clone)]
 pub struct Profile {
     pub name: String,
@@ -541,22 +542,9 @@ pub struct Profile {
     pub topics: Vec<Topic>,
     pub actor_lex: Lexicon<(usize, MentionKind)>,
     pub topic_lex: Lexicon<(usize, TermKind)>,
-    pub cue_lex: Lexicon<CueKind>,
-    pub marker_lex: Lexicon<Marker>,
-    pub softened: Lexicon<()>,
-    pub nominal_cues: Lexicon<()>,
     pub anchors: Lexicon<()>,
     pub off_topic: Lexicon<()>,
-    pub opinion: Lexicon<()>,
-    pub person_roles: Lexicon<()>,
-    pub speaker_nouns: Lexicon<()>,
-    pub doc_nouns: Lexicon<()>,
-    pub denied_reports: Lexicon<()>,
-    pub denial_verbs: Lexicon<()>,
-    pub triggers: Lexicon<()>,
-    pub deploy_verbs: Lexicon<()>,
-    pub past: Lexicon<()>,
-    pub place_nouns: Lexicon<()>,
+    pub langs: Languages,
     pub seed_dates: HashMap<String, NaiveDate>,
     index: TokenIndex,
 }
@@ -591,6 +579,20 @@ impl Profile {
         if raw.topics.is_empty() {
             bail!("{origin}: key `topics`: a profile needs at least one topic");
         }
+        let mut langs = Languages::builtin();
+        if let Some(code) = &raw.profile.language {
+            langs.default = langs.index_of(code).ok_or_else(|| {
+                anyhow::anyhow!("{origin}: key `profile.language`: no language pack `{code}`")
+            })?;
+        }
+        for (code, words) in &raw.cues {
+            let Some(i) = langs.index_of(code) else {
+                bail!("{origin}: key `cues.{code}`: no language pack `{code}`");
+            };
+            for c in Class::ALL {
+                langs.packs[i].extend(*c, words.get(*c));
+            }
+        }
         let mut actors = Vec::new();
         let mut actor_lex = Lexicon::default();
         for (i, a) in raw.actors.iter().enumerate() {
@@ -611,15 +613,20 @@ impl Profile {
                     a.id
                 );
             }
+            if a.aliases.is_empty() && a.people.is_empty() {
+                bail!("{origin}: key `actors[{i}].aliases`: an actor needs a name to be found by");
+            }
             actors.push(Actor {
                 id: a.id.clone(),
                 name: a.name.clone(),
             });
-            actor_lex.add_all(&a.aliases, (i, MentionKind::Alias));
-            actor_lex.add_all(&a.people, (i, MentionKind::Person));
-            actor_lex.add_all(&a.adjectives, (i, MentionKind::Adjective));
+            actor_lex.add_all(&a.aliases.all(), (i, MentionKind::Alias));
+            actor_lex.add_all(&a.people.all(), (i, MentionKind::Person));
+            actor_lex.add_all(&a.adjectives.all(), (i, MentionKind::Adjective));
         }
         let actor_index = |id: &str| actors.iter().position(|a| a.id == id);
+        let topic_ids: Vec<&str> = raw.topics.iter().map(|t| t.id.as_str()).collect();
+        let topic_index = |id: &str| topic_ids.iter().position(|t| *t == id);
         let mut topics = Vec::new();
         let mut topic_lex = Lexicon::default();
         for (i, t) in raw.topics.iter().enumerate() {
@@ -629,14 +636,46 @@ impl Profile {
                     t.id
                 );
             }
-            topic_lex.add_all(&t.terms, (i, TermKind::Strong));
-            topic_lex.add_all(&t.weak, (i, TermKind::Weak));
-            topic_lex.add_all(&t.actions, (i, TermKind::Action));
-            topic_lex.add_all(&t.neg_actions, (i, TermKind::NegAction));
-            let mut exclude = Vec::new();
-            for x in &t.exclude_actors {
-                exclude.push(actor_index(x).ok_or_else(|| {
-                    anyhow::anyhow!("{origin}: key `topics[{i}].exclude_actors`: no actor `{x}`")
+            if t.terms.is_empty() && t.actions.is_empty() && t.pairs.is_empty() {
+                bail!("{origin}: key `topics[{i}].terms`: a topic needs terms, actions or pairs");
+            }
+            topic_lex.add_all(&t.terms.all(), (i, TermKind::Strong));
+            topic_lex.add_all(&t.weak.all(), (i, TermKind::Weak));
+            topic_lex.add_all(&t.actions.all(), (i, TermKind::Action));
+            let actors_of = |key: &str, ids: &[String]| -> Result<Vec<usize>> {
+                ids.iter()
+                    .map(|x| {
+                        actor_index(x).ok_or_else(|| {
+                            anyhow::anyhow!("{origin}: key `topics[{i}].{key}`: no actor `{x}`")
+                        })
+                    })
+                    .collect()
+            };
+            let exclude_holders = actors_of("exclude_holders", &t.exclude_holders)?;
+            let mut implies = Vec::new();
+            for im in &t.implies {
+                let to = topic_index(&im.topic).ok_or_else(|| {
+                    anyhow::anyhow!("{origin}: key `topics[{i}].implies`: no topic `{}`", im.topic)
+                })?;
+                let stance = Stance::parse(&im.stance).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{origin}: key `topics[{i}].implies`: `{}` is not a stance",
+                        im.stance
+                    )
+                })?;
+                implies.push((to, stance));
+            }
+            let mut redirect = Vec::new();
+            for r in &t.redirect {
+                let to = topic_index(&r.topic).ok_or_else(|| {
+                    anyhow::anyhow!("{origin}: key `topics[{i}].redirect`: no topic `{}`", r.topic)
+                })?;
+                redirect.push((actors_of("redirect", &r.holders)?, to));
+            }
+            let mut shadows = Vec::new();
+            for x in &t.shadows {
+                shadows.push(topic_index(x).ok_or_else(|| {
+                    anyhow::anyhow!("{origin}: key `topics[{i}].shadows`: no topic `{x}`")
                 })?);
             }
             let mut pairs = Vec::new();
@@ -646,52 +685,25 @@ impl Profile {
                         "{origin}: key `topics[{i}].pairs[{k}]`: needs words in `a` and `b` and a window above 0"
                     );
                 }
-                let mut a = Lexicon::default();
-                a.add_all(&p.a, ());
-                let mut b = Lexicon::default();
-                b.add_all(&p.b, ());
                 pairs.push(Pair {
-                    a,
-                    b,
+                    a: lex(&p.a.all()),
+                    b: lex(&p.b.all()),
                     window: p.window,
                     action: p.action,
                 });
             }
-            let mut troop_nouns = Lexicon::default();
-            troop_nouns.add_all(&t.troop_nouns, ());
-            let mut not_terms = Lexicon::default();
-            not_terms.add_all(&t.not_terms, ());
             topics.push(Topic {
                 id: t.id.clone(),
                 name: t.name.clone(),
                 pairs,
-                exclude_actors: exclude,
-                troop_nouns,
-                not_terms,
+                exclude_holders,
+                implies,
+                redirect,
+                own_nouns: lex(&t.own_nouns.all()),
+                shadows,
+                not_terms: lex(&t.not_terms.all()),
             });
         }
-        let c = &raw.cues;
-        let mut cue_lex = Lexicon::default();
-        cue_lex.add_all(&c.supports, CueKind::Supports);
-        cue_lex.add_all(&c.opposes, CueKind::Opposes);
-        cue_lex.add_all(&c.opposes_hedged, CueKind::OpposesHedged);
-        cue_lex.add_all(&c.conditional, CueKind::Conditional);
-        let mut marker_lex = Lexicon::default();
-        marker_lex.add_all(&c.conditions, Marker::Condition);
-        marker_lex.add_all(&c.softeners, Marker::Softener);
-        marker_lex.add_all(&c.negators, Marker::Negator);
-        marker_lex.add_all(&c.reversals, Marker::Reversal);
-        marker_lex.add_all(&c.denials, Marker::Denial);
-        marker_lex.add_all(&c.reporting, Marker::Reporting);
-        marker_lex.add_all(&c.non_actors, Marker::NonActor);
-        marker_lex.add_all(&c.hypothetical, Marker::Hypothetical);
-        marker_lex.add_all(&c.open_questions, Marker::OpenQuestion);
-        marker_lex.add_all(&c.subordinate, Marker::Subordinate);
-        let lex = |v: &[String]| {
-            let mut l = Lexicon::default();
-            l.add_all(v, ());
-            l
-        };
         let mut seed_dates = HashMap::new();
         for (i, s) in raw.seeds.iter().enumerate() {
             let d = NaiveDate::parse_from_str(&s.date, "%Y-%m-%d").map_err(|e| {
@@ -707,22 +719,9 @@ impl Profile {
             topics,
             actor_lex,
             topic_lex,
-            cue_lex,
-            marker_lex,
-            softened: lex(&c.softened),
-            nominal_cues: lex(&c.nominal_cues),
-            anchors: lex(&raw.relevance.anchors),
-            off_topic: lex(&raw.relevance.off_topic),
-            opinion: lex(&raw.relevance.opinion),
-            person_roles: lex(&raw.roles.person),
-            speaker_nouns: lex(&raw.roles.speaker_nouns),
-            doc_nouns: lex(&raw.roles.documents),
-            denied_reports: lex(&c.denied_reports),
-            denial_verbs: lex(&c.denial_verbs),
-            triggers: lex(&c.triggers),
-            deploy_verbs: lex(&c.deploy_verbs),
-            past: lex(&c.past),
-            place_nouns: lex(&raw.roles.places),
+            anchors: lex(&raw.relevance.anchors.all()),
+            off_topic: lex(&raw.relevance.off_topic.all()),
+            langs,
             seed_dates,
             index: TokenIndex::default(),
         };
@@ -734,25 +733,11 @@ impl Profile {
         let mut all: Vec<&mut dyn Indexed> = vec![
             &mut self.actor_lex,
             &mut self.topic_lex,
-            &mut self.cue_lex,
-            &mut self.marker_lex,
-            &mut self.softened,
-            &mut self.nominal_cues,
             &mut self.anchors,
             &mut self.off_topic,
-            &mut self.opinion,
-            &mut self.person_roles,
-            &mut self.speaker_nouns,
-            &mut self.doc_nouns,
-            &mut self.denied_reports,
-            &mut self.denial_verbs,
-            &mut self.triggers,
-            &mut self.deploy_verbs,
-            &mut self.past,
-            &mut self.place_nouns,
         ];
         for t in &mut self.topics {
-            all.push(&mut t.troop_nouns);
+            all.push(&mut t.own_nouns);
             all.push(&mut t.not_terms);
             for p in &mut t.pairs {
                 all.push(&mut p.a);

@@ -1,10 +1,15 @@
 //! Text → paragraphs → sentences → tokens.
 //!
-//! Pure string work: no profile knowledge beyond what is passed in. Sentence
-//! splitting survives news prose ("U.S.", "Jan. 9", "Sen.", initials, quotes
-//! that close a sentence); each sentence is a byte range of its paragraph, so
+//! Pure string work: the words of a language come from its pack. Sentence
+//! splitting survives news prose ("U.S.", "Jan. 9", initials, quotes that
+//! close a sentence); each sentence is a byte range of its paragraph, so
 //! nothing is lost or reordered. Boilerplate lines (bylines, captions,
-//! "Read more", copyright, bios) are recognised here by their shape.
+//! "Read more", copyright, bios) are recognised by their shape and by the
+//! pack's furniture words.
+
+use chrono::NaiveDate;
+
+use super::lang::{Class, Pack};
 
 /// One word or punctuation mark, normalised for matching.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,11 +84,44 @@ pub fn fold_char(c: char) -> char {
     }
 }
 
+/// Letters that fold into two: "ß" → "ss", "æ" → "ae", "œ" → "oe".
+fn fold_wide(c: char) -> Option<&'static str> {
+    match c {
+        'ß' | 'ẞ' => Some("ss"),
+        'æ' | 'Æ' => Some("ae"),
+        'œ' | 'Œ' => Some("oe"),
+        _ => None,
+    }
+}
+
+/// A phrase as the matcher sees it: lower case, accents folded, "ß" as "ss".
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if let Some(w) = fold_wide(c) {
+            out.push_str(w);
+            continue;
+        }
+        let c = fold_char(c);
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// Words after an apostrophe that make an English contraction, not an
+/// elision ("don't", "it's", "we're").
+const CONTRACTIONS: &[&str] = &["t", "s", "re", "ve", "ll", "d", "m"];
+
 /// Splits a sentence (or a phrase of the profile) into tokens.
 ///
 /// Words are runs of letters and digits; "U.S." and "U.K." become one word
-/// ("US"); "600,000" and "5.5" stay whole; "'s" is a token of its own;
-/// every other mark is a one-character token.
+/// ("US"); "600,000" and "5.5" stay whole; "'s" is a token of its own; an
+/// elided word keeps its apostrophe ("n'", "qu'", "dell'"); every other mark
+/// is a one-character token.
 pub fn tokenize(s: &str) -> Vec<Token> {
     let chars: Vec<(usize, char)> = s.char_indices().collect();
     let mut out = Vec::with_capacity(s.len() / 5 + 1);
@@ -111,7 +149,9 @@ pub fn tokenize(s: &str) -> Vec<Token> {
                             uppers += 1;
                         }
                     }
-                    if ch.is_ascii() {
+                    if let Some(w) = fold_wide(ch) {
+                        word.push_str(w);
+                    } else if ch.is_ascii() {
                         word.push(ch.to_ascii_lowercase());
                     } else {
                         word.extend(ch.to_lowercase());
@@ -148,6 +188,24 @@ pub fn tokenize(s: &str) -> Vec<Token> {
             // Swallow the final dot of "U.S." so it reads as one word.
             if dotted && i < n && chars[i].1 == '.' {
                 i += 1;
+            }
+            // An elision: a short word, an apostrophe, a letter ("l'armée").
+            if !dotted
+                && i + 1 < n
+                && fold_char(chars[i].1) == '\''
+                && fold_char(chars[i + 1].1).is_alphabetic()
+                && (1..=5).contains(&word.chars().count())
+                && word.chars().all(char::is_alphabetic)
+            {
+                let after: String = chars[i + 1..]
+                    .iter()
+                    .take_while(|(_, c)| c.is_alphanumeric())
+                    .map(|(_, c)| c.to_ascii_lowercase())
+                    .collect();
+                if !CONTRACTIONS.contains(&after.as_str()) {
+                    word.push('\'');
+                    i += 1;
+                }
             }
             let caps = letters >= 2 && uppers == letters;
             let upper = fold_char(chars[start].1).is_uppercase();
@@ -232,18 +290,10 @@ fn merge_contractions(tokens: Vec<Token>) -> Vec<Token> {
     out
 }
 
-/// Words after which a full stop does not end a sentence.
-const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gen", "lt", "col", "maj", "capt", "gov",
-    "pres", "st", "jr", "sr", "no", "vs", "etc", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
-    "sep", "sept", "oct", "nov", "dec", "fig", "approx", "dept", "est", "inc", "ltd", "co", "corp",
-    "mt", "ft", "hon", "rev", "e.g", "i.e", "cf", "al",
-];
-
 /// Splits a paragraph into sentences, returned as byte ranges that together
 /// cover the whole paragraph in order (whitespace between sentences goes
 /// with the sentence before it).
-pub fn sentence_ranges(p: &str) -> Vec<(usize, usize)> {
+pub fn sentence_ranges(p: &str, pack: &Pack) -> Vec<(usize, usize)> {
     let chars: Vec<(usize, char)> = p.char_indices().collect();
     let n = chars.len();
     let mut out = Vec::new();
@@ -257,7 +307,7 @@ pub fn sentence_ranges(p: &str) -> Vec<(usize, usize)> {
             while j < n
                 && matches!(
                     chars[j].1,
-                    '.' | '!' | '?' | '"' | '\'' | '”' | '’' | ')' | ']'
+                    '.' | '!' | '?' | '"' | '\'' | '”' | '’' | ')' | ']' | '»' | '“'
                 )
             {
                 j += 1;
@@ -270,7 +320,7 @@ pub fn sentence_ranges(p: &str) -> Vec<(usize, usize)> {
                 }
                 if k < n
                     && starts_sentence(chars[k].1)
-                    && !(c == '.' && is_abbreviation(p, &chars, i, k))
+                    && !(c == '.' && is_abbreviation(p, &chars, i, k, pack))
                 {
                     let end = chars[k].0;
                     out.push((start, end));
@@ -291,17 +341,25 @@ pub fn sentence_ranges(p: &str) -> Vec<(usize, usize)> {
 }
 
 fn starts_sentence(c: char) -> bool {
-    c.is_uppercase() || c.is_ascii_digit() || matches!(c, '"' | '“' | '\'' | '‘' | '(' | '[' | '«')
+    c.is_uppercase()
+        || c.is_ascii_digit()
+        || matches!(c, '"' | '“' | '„' | '\'' | '‘' | '(' | '[' | '«' | '-' | '—' | '–')
 }
 
 /// Is the full stop at `dot` part of an abbreviation or an initial?
-fn is_abbreviation(p: &str, chars: &[(usize, char)], dot: usize, next: usize) -> bool {
+fn is_abbreviation(
+    p: &str,
+    chars: &[(usize, char)],
+    dot: usize,
+    next: usize,
+    pack: &Pack,
+) -> bool {
     // the word before the dot
     let mut b = dot;
     while b > 0 && (chars[b - 1].1.is_alphanumeric() || chars[b - 1].1 == '.') {
         b -= 1;
     }
-    let word: String = p[chars[b].0..chars[dot].0].to_lowercase();
+    let word = fold(&p[chars[b].0..chars[dot].0]);
     if word.is_empty() {
         return false;
     }
@@ -310,131 +368,63 @@ fn is_abbreviation(p: &str, chars: &[(usize, char)], dot: usize, next: usize) ->
     if letters.len() == 1 && letters[0].is_alphabetic() {
         return true;
     }
-    if word.contains('.') {
-        // "U.S." at the end of a sentence followed by a capital is ambiguous;
-        // treat a following common sentence opener as a new sentence.
-        let rest: String = p[chars[next].0..]
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .to_string();
-        return !matches!(
-            rest.trim_matches(|c: char| !c.is_alphabetic()),
-            "The" | "He" | "She" | "It" | "They" | "But" | "In" | "A" | "We" | "This" | "That"
-        );
+    if word.contains('.') && !pack.is_abbreviation(&word) {
+        // "U.S." before a word that opens sentences in this language ends one
+        let rest = p[chars[next].0..].split_whitespace().next().unwrap_or("");
+        let w = fold(rest.trim_matches(|c: char| !c.is_alphabetic()));
+        let toks = tokenize(&w);
+        let opener = [
+            Class::Determiners,
+            Class::PersonPronouns,
+            Class::ThingPronouns,
+            Class::FirstPerson,
+            Class::ClauseJoiners,
+        ]
+        .iter()
+        .any(|c| pack.class(*c).longest_at(&toks, 0).is_some());
+        return !(opener || pack.is_function_word(&w));
     }
-    ABBREVIATIONS.contains(&word.as_str())
+    // an ordinal ("am 5. Dezember") or a number with a dot
+    if word.chars().all(|c| c.is_ascii_digit()) && word.len() <= 2 {
+        let rest = p[chars[next].0..].split_whitespace().next().unwrap_or("");
+        return pack
+            .month(&fold(rest.trim_matches(|c: char| !c.is_alphabetic())))
+            .is_some();
+    }
+    pack.is_abbreviation(&word)
 }
 
 /// Recognises a whole line of page furniture: bylines, captions, "Read more",
 /// copyright, newsletter and cookie text, section labels, tag lists.
-pub fn is_boilerplate_line(line: &str) -> bool {
+pub fn is_boilerplate_line(line: &str, pack: &Pack) -> bool {
     let t = line.trim();
     if t.is_empty() {
         return true;
     }
     let words = t.split_whitespace().count();
-    // the prefixes below are short: the head of the line is enough for them
-    let head: String = t
-        .chars()
-        .take(48)
-        .map(fold_char)
-        .collect::<String>()
-        .to_lowercase();
-    // the whole line, folded, only for a line short enough to be furniture
-    let lower = (words <= 60).then(|| t.chars().map(fold_char).collect::<String>().to_lowercase());
-    let lower = lower.as_deref().unwrap_or("");
-    const PREFIXES: &[&str] = &[
-        "photo:",
-        "photo ",
-        "photos:",
-        "image:",
-        "picture:",
-        "caption:",
-        "video:",
-        "watch:",
-        "read more",
-        "read also",
-        "also read",
-        "related",
-        "more:",
-        "see also",
-        "most read",
-        "most popular",
-        "recommended",
-        "trending",
-        "also on ",
-        "leggi anche",
-        "topics:",
-        "tags:",
-        "by ",
-        "written by",
-        "reporting by",
-        "additional reporting",
-        "editing by",
-        "©",
-        "(c)",
-        "copyright",
-        "all rights reserved",
-        "sign up",
-        "subscribe",
-        "follow our",
-        "follow us",
-        "follow the",
-        "share this",
-        "share on",
-        "this article",
-        "this story",
-        "we use cookies",
-        "cookie",
-        "accept all",
-        "advertisement",
-        "sponsored",
-        "show more",
-        "back to top",
-        "don't miss",
-        "don’t miss",
-        "click here",
-        "listen to",
-        "get the latest",
-        "newsletter",
-        "(photo",
-        "source:",
-        "credit:",
-        "archive —",
-        "archive -",
-        "avatar",
-    ];
-    if PREFIXES.iter().any(|p| head.starts_with(p)) {
+    if t.starts_with('©') || t.starts_with("(c)") {
         return true;
     }
-    const ANYWHERE: &[&str] = &[
-        "all rights reserved",
-        "we use cookies",
-        "cookie policy",
-        "privacy policy",
-        "photo: ",
-        "(photo:",
-        "getty images)",
-        "/reuters)",
-        "(reuters)",
-        "(afp)",
-        "/afp)",
-        "/ap)",
-        "/staff)",
-        "/pool)",
-        "archive)",
-        "the views expressed",
-        "sign up for",
-        "in your inbox",
-        "daily briefing",
-        "live coverage",
-        "has been updated",
-        "reproduction reserved",
-        "riproduzione riservata",
-    ];
-    if words <= 60 && ANYWHERE.iter().any(|p| lower.contains(p)) {
-        return true;
+    let head: String = t.chars().take(60).collect();
+    let toks = tokenize(&head);
+    if pack.class(Class::Boilerplate).longest_at(&toks, 0).is_some() && words <= 40 {
+        // "By Anna K." / "Photo: …" / "Read more: …" — but not a sentence that
+        // only starts with such a word ("By contrast, Germany …")
+        let hit = pack
+            .class(Class::Boilerplate)
+            .longest_at(&toks, 0)
+            .map_or(0, |h| h.end);
+        let next = toks.get(hit);
+        let shape = next.is_none_or(|n| !n.is_word() || n.upper) || words <= 8;
+        if shape {
+            return true;
+        }
+    }
+    if words <= 60 {
+        let all = tokenize(t);
+        if pack.class(Class::BoilerplateAnywhere).any(&all) {
+            return true;
+        }
     }
     // a caption that ends with a credit in brackets: "... (Kyiv Ledger)"
     if t.ends_with(')')
@@ -450,29 +440,6 @@ pub fn is_boilerplate_line(line: &str) -> bool {
     // all-capital lines: section labels, datelines, stray headlines
     let mut letters = t.chars().filter(|c| c.is_alphabetic()).peekable();
     if letters.peek().is_some() && letters.all(|c| !c.is_lowercase()) {
-        return true;
-    }
-    // bios: "X reports on …", "X is the Wire's diplomatic correspondent."
-    const BIO: &[&str] = &[
-        " reports on ",
-        " reports from ",
-        " covers ",
-        " is a reporter",
-        " is a correspondent",
-        " is the diplomatic",
-        " correspondent.",
-        " editor.",
-        " is a columnist",
-        " writes about ",
-        " is an independent",
-        " is a senior",
-        " news agency",
-        " newsroom",
-        " is a reporter for",
-        " specializing in",
-        " specialising in",
-    ];
-    if words < 45 && BIO.iter().any(|p| lower.contains(p)) {
         return true;
     }
     // labels: a short line with separators ("Politics | Kyiv Ledger", "WORLD › EUROPE")
@@ -497,11 +464,12 @@ pub fn is_heading(line: &str) -> bool {
     let last = t.chars().last().unwrap_or('.');
     !matches!(
         last,
-        '.' | '!' | '?' | '"' | '”' | '\'' | '’' | ':' | ';' | ')'
+        '.' | '!' | '?' | '"' | '”' | '\'' | '’' | ':' | ';' | ')' | '»' | '“'
     ) && t.split_whitespace().count() <= 20
 }
 
-/// Removes a dateline prefix: "KYIV (BSM) — President…", "PARIS, 6 January 2026 (EuroWire) — Germany…".
+/// Removes a dateline prefix: "KYIV (BSM) — President…", "PARIS, 6 January
+/// 2026 (EuroWire) — Germany…", "Berlin (dpa) - Die Regierung…".
 pub fn strip_dateline(line: &str) -> &str {
     let t = line.trim_start();
     for sep in [" — ", " – ", " -- ", " - "] {
@@ -510,12 +478,17 @@ pub fn strip_dateline(line: &str) -> &str {
                 continue;
             }
             let head = &t[..pos];
-            let first_word = head.split([' ', ',', '(']).next().unwrap_or("");
-            let upper_place = first_word.len() >= 3
+            let first_word = head.split([' ', ',', '(', '/']).next().unwrap_or("");
+            let upper_place = first_word.chars().filter(|c| c.is_alphabetic()).count() >= 3
                 && first_word
                     .chars()
                     .all(|c| c.is_uppercase() || c == '/' || c == '-' || c == '.');
-            if upper_place {
+            // "Berlin (dpa)": a place and an agency in brackets
+            let agency = head.trim_end().ends_with(')')
+                && head.contains('(')
+                && first_word.starts_with(char::is_uppercase)
+                && head.split_whitespace().count() <= 8;
+            if upper_place || agency {
                 return &t[pos + sep.len()..];
             }
         }
@@ -523,12 +496,74 @@ pub fn strip_dateline(line: &str) -> &str {
     t
 }
 
+/// Finds the first full date in a line: "17 December 2021", "Dec. 23, 2025",
+/// "5. Dezember 2025", "24.12.2025", "2025-12-03", in any pack's months.
+pub fn find_date(line: &str, packs: &[Pack]) -> Option<NaiveDate> {
+    let words: Vec<&str> = line
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')' || c == '|')
+        .filter(|w| !w.is_empty())
+        .take(200)
+        .collect();
+    let month_of = |w: &str| -> Option<u32> {
+        if w.len() < 3 || !w.as_bytes()[0].is_ascii_alphabetic() || w.len() > 12 {
+            return None;
+        }
+        let f = fold(w);
+        packs.iter().find_map(|p| p.month(&f))
+    };
+    let year = |s: &str| -> Option<i32> {
+        let y: i32 = s.trim_end_matches(['.', ';', ':']).parse().ok()?;
+        (1900..=2100).contains(&y).then_some(y)
+    };
+    for (i, w) in words.iter().enumerate() {
+        // ISO and dotted numeric dates
+        if let Some(head) = w.get(..10)
+            && head.as_bytes()[0].is_ascii_digit()
+        {
+            if let Ok(d) = NaiveDate::parse_from_str(head, "%Y-%m-%d") {
+                return Some(d);
+            }
+            if let Ok(d) = NaiveDate::parse_from_str(head, "%d.%m.%Y") {
+                return Some(d);
+            }
+        }
+        if let Some(m) = month_of(w) {
+            // Month Day Year
+            if i + 2 < words.len()
+                && let (Ok(d), Some(y)) = (
+                    words[i + 1].trim_end_matches(['.', ',']).parse::<u32>(),
+                    year(words[i + 2]),
+                )
+                && let Some(date) = NaiveDate::from_ymd_opt(y, m, d)
+            {
+                return Some(date);
+            }
+            // Day Month Year
+            if i >= 1
+                && i + 1 < words.len()
+                && let (Ok(d), Some(y)) = (
+                    words[i - 1].trim_end_matches('.').parse::<u32>(),
+                    year(words[i + 1]),
+                )
+                && let Some(date) = NaiveDate::from_ymd_opt(y, m, d)
+            {
+                return Some(date);
+            }
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn en() -> Pack {
+        super::super::lang::Languages::builtin().packs[0].clone()
+    }
+
     fn split(p: &str) -> Vec<&str> {
-        sentence_ranges(p)
+        sentence_ranges(p, &en())
             .into_iter()
             .map(|(a, b)| p[a..b].trim())
             .collect()
@@ -574,7 +609,7 @@ mod tests {
         fn sentences_never_lose_or_reorder_text(
             p in "([A-Za-z]{1,8}|[.!?;:,\"'()\u{201c}\u{201d}]|[ \n]|U\\.S\\.|Jan\\.|\\d{1,3}|\\PC){0,60}"
         ) {
-            let r = sentence_ranges(&p);
+            let r = sentence_ranges(&p, &en());
             if p.is_empty() {
                 proptest::prop_assert!(r.iter().all(|(a, b)| a == b));
             } else {
@@ -597,7 +632,7 @@ mod tests {
     #[test]
     fn ranges_cover_the_paragraph() {
         let p = "One. Two?  Three! four. Five";
-        let r = sentence_ranges(p);
+        let r = sentence_ranges(p, &en());
         assert_eq!(r.first().unwrap().0, 0);
         assert_eq!(r.last().unwrap().1, p.len());
         for w in r.windows(2) {
@@ -634,10 +669,11 @@ mod tests {
             "Politics | Kyiv Ledger",
             "Dec. 23, 2025, 19:05",
         ] {
-            assert!(is_boilerplate_line(l), "{l}");
+            assert!(is_boilerplate_line(l, &en()), "{l}");
         }
         assert!(!is_boilerplate_line(
-            "Kremlin spokesman Dmitry Peskov said on Wednesday that Russia categorically rejects the deployment."
+            "Kremlin spokesman Dmitry Peskov said on Wednesday that Russia categorically rejects the deployment.",
+            &en()
         ));
     }
 

@@ -1,0 +1,753 @@
+//! Who holds what: for each topic a sentence names, the cue that governs it,
+//! the actor that holds the position (not the addressee of a demand, not an
+//! actor named as an adjective or after a preposition), who says so, and the
+//! frame it is said in (reported, denied, a question, a hypothetical,
+//! history, a condition).
+//!
+//! The result, a [`Reading`] per topic mention, is what a
+//! [`super::judge::StanceJudge`] decides on.
+
+use super::lang::Class;
+use super::sentence::{ClauseKind, Governor, Mention, Sentence, TopicMention, Via};
+use crate::profile::{MentionKind, Profile, TermKind};
+
+/// What one sentence leaves for the next: who "he", "it" and a role noun
+/// point to, and who spoke last.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub last_person: Option<usize>,
+    pub last_actor: Option<usize>,
+    pub last_speaker: Option<usize>,
+    /// Whose proposal, plan or draft was named last ("Trump's plan").
+    pub last_document: Option<usize>,
+    /// The sentence before was history.
+    pub prev_historic: bool,
+}
+
+/// The kind of word that governs a topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CueKind {
+    Supports,
+    Opposes,
+    /// Rules out: negated, an opening.
+    RuleOut,
+    /// Open without commitment.
+    Openness,
+    /// A modal on an acceptance ("could accept").
+    Softened,
+    /// An obligation put on the subject ("must"): the speaker's demand.
+    Deontic,
+    /// No cue but the topic's own action ("send troops").
+    Action,
+}
+
+/// The cue that governs a topic mention, tokens `start..end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cue {
+    pub kind: CueKind,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// How the holder was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HolderVia {
+    /// The agent of a passive ("by X").
+    Agent,
+    /// An adjective on the holder's own forces ("Italian soldiers").
+    Owner,
+    /// A possessive before a cue noun ("Kyiv's refusal").
+    Possessive,
+    /// The actor before the cue (the subject, in most word orders).
+    Before,
+    /// The actor after the cue, before the topic ("lehnt Russland … ab").
+    After,
+    /// The one who speaks ("… , Peskov said"; "we", "our").
+    Speaker,
+    /// A pronoun, a role noun or an earlier sentence's subject.
+    Context,
+}
+
+/// Frames that change what a clause says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Frame {
+    /// The sentence is a question (unless answered below).
+    pub question: bool,
+    /// An indirect question ("whether").
+    pub indirect_question: bool,
+    /// A hypothetical or advice.
+    pub hypothetical: bool,
+    /// History: an old year or a word for the past.
+    pub historical: bool,
+    /// The source is an analyst, expert or the like.
+    pub non_actor: bool,
+    /// The topic is inside what a denial denies.
+    pub denied: bool,
+    /// A stated condition applies (not a trigger).
+    pub condition: bool,
+    /// The topic sits in a time clause or a condition clause itself.
+    pub subordinate: bool,
+    /// The question before was answered "no".
+    pub answered_no: bool,
+    /// A time clause follows ("until a deal is signed"): negated, the
+    /// position waits on it.
+    pub not_until: bool,
+}
+
+/// One topic mention, read: what a judge decides on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    pub topic: usize,
+    pub mention: TopicMention,
+    pub holder: usize,
+    pub via: HolderVia,
+    /// Who speaks (the holder unless another actor reports it).
+    pub speaker: usize,
+    pub cue: Option<Cue>,
+    /// Negators in the cue's scope.
+    pub negations: usize,
+    /// A reversal undoes the cue ("dropped its demand").
+    pub reversed: bool,
+    pub frame: Frame,
+    /// Clause bounds.
+    pub clause: (usize, usize),
+    /// Other actors that could hold it.
+    pub rivals: usize,
+}
+
+/// Resolves pronouns, role nouns, "the country" and "the plan" against the
+/// sentence so far and the context, in place.
+pub fn resolve_references(s: &mut Sentence, ctx: &Context) {
+    let toks = &s.toks;
+    let mut extra = Vec::new();
+    let mut named_person: Option<usize> = None;
+    let mut named_state: Option<usize> = None;
+    let mut document = ctx.last_document;
+    let mut i = 0;
+    while i < toks.len() {
+        if let Some(m) = s.mentions.iter().find(|m| m.start == i) {
+            if m.kind == MentionKind::Person {
+                named_person = Some(m.actor);
+            }
+            if m.kind == MentionKind::Alias && m.can_hold() {
+                named_state = Some(m.actor);
+            }
+            // "Trump's plan", "the plan of Trump" set whose plan "the plan" is
+            if s.marks.at(Class::Possessives, m.end).is_some()
+                && (m.end + 1..(m.end + 4).min(toks.len())).any(|k| s.marks.at(Class::DocumentNouns, k).is_some())
+            {
+                document = Some(m.actor);
+            }
+            i = m.end.max(i + 1);
+            continue;
+        }
+        let word_start = i == 0 || !toks[i - 1].is_word() || s.marks.ending_at(Class::Complementizers, i).is_some() || s.marks.ending_at(Class::Reporting, i).is_some() || s.marks.ending_at(Class::Conjunctions, i).is_some();
+        if s.marks.at(Class::PersonPronouns, i).is_some() && !s.after_preposition(i) && toks[i].is_word() {
+            if let Some(a) = named_person.or(ctx.last_person).or(ctx.last_speaker) {
+                extra.push(reference(a, i, i + 1, MentionKind::Person));
+            }
+        } else if s.marks.at(Class::ThingPronouns, i).is_some() && !s.after_preposition(i) && word_start {
+            if let Some(a) = named_state.or(ctx.last_actor) {
+                extra.push(reference(a, i, i + 1, MentionKind::Alias));
+            }
+        } else if let Some(d) = s.marks.at(Class::Determiners, i) {
+            // a role ("the chancellor"), a place ("the war-torn country") or a
+            // document ("the proposal"), up to two words after the determiner
+            let found = (d.end..(d.end + 5).min(toks.len())).find_map(|k| {
+                let words_between = (d.end..k).all(|j| toks[j].is_word() || super::sentence::attached(toks, j));
+                if !words_between {
+                    return None;
+                }
+                if let Some(r) = s.marks.at(Class::PersonRoles, k) {
+                    return Some((r.end, 0));
+                }
+                if let Some(r) = s.marks.at(Class::PlaceNouns, k) {
+                    return Some((r.end, 1));
+                }
+                if let Some(r) = s.marks.at(Class::DocumentNouns, k) {
+                    return Some((r.end, 2));
+                }
+                None
+            });
+            if let Some((end, what)) = found {
+                // not when the actor is named right after ("the president of France")
+                let named_next = s.mentions.iter().any(|m| m.start >= end && m.start <= end + 1);
+                let target = match what {
+                    0 => named_person.or(ctx.last_person),
+                    1 => named_state.or(ctx.last_actor),
+                    _ => document,
+                };
+                if !named_next && let Some(a) = target {
+                    extra.push(reference(a, i, end, if what == 0 { MentionKind::Person } else { MentionKind::Alias }));
+                    i = end;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+    s.mentions.extend(extra);
+    s.mentions.sort_by_key(|m| m.start);
+}
+
+fn reference(actor: usize, start: usize, end: usize, kind: MentionKind) -> Mention {
+    Mention {
+        actor,
+        start,
+        end,
+        kind,
+        via: Via::Reference,
+    }
+}
+
+/// The speaker of a sentence: the actor next to a reporting verb ("Peskov
+/// said", "said Peskov", "according to Peskov"), and where the reporting part
+/// lies.
+fn speaker_of(s: &Sentence) -> Option<(usize, usize, usize)> {
+    for r in s.marks.of(Class::Reporting) {
+        // the nearest actor within four tokens, with only names and roles between
+        let close = s
+            .mentions
+            .iter()
+            .filter(|m| m.can_hold())
+            .filter(|m| {
+                (m.end <= r.start && r.start - m.end <= 4) || (m.start >= r.end && m.start - r.end <= 3)
+            })
+            .filter(|m| {
+                let (a, b) = if m.end <= r.start { (m.end, r.start) } else { (r.end, m.start) };
+                !(a..b).any(|k| matches!(s.toks[k].norm.as_str(), "," | ";" | ":"))
+                    && (!s.after_preposition(m.start) || m.start >= r.end)
+            })
+            .min_by_key(|m| {
+                if m.end <= r.start {
+                    r.start - m.end
+                } else {
+                    m.start - r.end
+                }
+            });
+        if let Some(m) = close {
+            return Some((m.actor, m.start.min(r.start), m.end.max(r.end)));
+        }
+    }
+    None
+}
+
+/// The stance cues of tokens `a..b`, leaving out words that belong to a
+/// topic's own phrase ("guarantees" in "security guarantees").
+fn cues_in(s: &Sentence, a: usize, b: usize) -> Vec<Cue> {
+    let mut out = Vec::new();
+    let kinds = [
+        (Class::RuleOut, CueKind::RuleOut),
+        (Class::Openness, CueKind::Openness),
+        (Class::Opposes, CueKind::Opposes),
+        (Class::Deontic, CueKind::Deontic),
+        (Class::Supports, CueKind::Supports),
+    ];
+    let in_topic = |i: usize| s.topics.iter().any(|t| t.start <= i && i < t.end && t.kind != TermKind::Action);
+    for (c, k) in kinds {
+        for sp in s.marks.within(c, a, b) {
+            if in_topic(sp.start) {
+                continue;
+            }
+            if out.iter().any(|x: &Cue| x.start <= sp.start && sp.start < x.end) {
+                continue;
+            }
+            out.push(Cue {
+                kind: k,
+                start: sp.start,
+                end: sp.end,
+            });
+        }
+    }
+    // "could accept": a modal right before a softened verb
+    for sp in s.marks.within(Class::Softened, a, b) {
+        let modal = s
+            .marks
+            .of(Class::Modals)
+            .iter()
+            .any(|m| m.end <= sp.start && sp.start - m.end <= 2 && m.start >= a);
+        if modal {
+            for c in out.iter_mut() {
+                if c.start == sp.start {
+                    c.kind = CueKind::Softened;
+                }
+            }
+        }
+    }
+    out.sort_by_key(|c| c.start);
+    // two words of one kind side by side are one cue ("veto against")
+    let mut merged: Vec<Cue> = Vec::with_capacity(out.len());
+    for c in out {
+        if let Some(last) = merged.last_mut()
+            && last.kind == c.kind
+            && last.end == c.start
+        {
+            last.end = c.end;
+            continue;
+        }
+        merged.push(c);
+    }
+    merged
+}
+
+/// Is the kind a plain "yes" that passes what it governs through?
+fn transparent(k: CueKind) -> bool {
+    matches!(k, CueKind::Supports | CueKind::Action)
+}
+
+/// One cue over another ("refused to consider", "ready to send"): the
+/// kind that results and the negations the outer one adds.
+fn compose(outer: CueKind, inner: CueKind) -> (CueKind, usize) {
+    match outer {
+        CueKind::Supports | CueKind::Action => (inner, 0),
+        CueKind::Opposes => {
+            if transparent(inner) {
+                (CueKind::Opposes, 0)
+            } else {
+                (inner, 1)
+            }
+        }
+        CueKind::RuleOut | CueKind::Openness | CueKind::Softened | CueKind::Deontic => {
+            if transparent(inner) {
+                (outer, 0)
+            } else if outer == CueKind::RuleOut {
+                (inner, 1)
+            } else {
+                (inner, 0)
+            }
+        }
+    }
+}
+
+/// The cue that governs a topic in `a..b`: the nearest before it (else the
+/// nearest after it, as in verb-final clauses), composed with the cues
+/// chained before it ("refused to consider sending").
+fn governing(s: &Sentence, tm: &TopicMention, a: usize, b: usize) -> Option<(Cue, usize)> {
+    let cues = cues_in(s, a, b);
+    let idx = cues
+        .iter()
+        .rposition(|c| c.end <= tm.start || (c.start >= tm.start && c.start < tm.end))
+        .or_else(|| cues.iter().position(|c| c.start >= tm.end));
+    let Some(mut k) = idx else {
+        return (tm.kind == TermKind::Action).then_some((
+            Cue {
+                kind: CueKind::Action,
+                start: tm.start,
+                end: tm.end,
+            },
+            0,
+        ));
+    };
+    let mut cue = cues[k];
+    // the topic's own action under the cue ("refuses to send troops")
+    if tm.kind == TermKind::Action && cue.end <= tm.start {
+        let (kind, _) = compose(cue.kind, CueKind::Action);
+        cue.kind = kind;
+    }
+    let mut extra = 0;
+    while k > 0
+        && cues[k - 1].end + 2 >= cues[k].start
+        && !s.mentions.iter().any(|m| m.start >= cues[k - 1].end && m.end <= cues[k].start)
+    {
+        let outer = cues[k - 1];
+        let (kind, neg) = compose(outer.kind, cue.kind);
+        extra += neg;
+        cue = Cue {
+            kind,
+            start: outer.start,
+            end: cue.end,
+        };
+        k -= 1;
+    }
+    Some((cue, extra))
+}
+
+/// Is the clause `a..b` history: an old year, or a word for the past?
+fn historical(profile: &Profile, s: &Sentence, a: usize, b: usize) -> bool {
+    let since = chrono::Datelike::year(&profile.since);
+    let old_year = s.toks[a..b].iter().any(|t| {
+        t.norm.len() == 4
+            && t.norm.chars().all(|c| c.is_ascii_digit())
+            && t.norm.parse::<i32>().is_ok_and(|y| (1900..since).contains(&y))
+    });
+    old_year || s.marks.any_in(Class::Past, a, b)
+}
+
+/// The actors that can hold a position in `a..b`: not after a preposition
+/// (but the agent of a passive), not the addressee of a demand, not inside
+/// the topic's own phrase.
+fn candidates<'s>(s: &'s Sentence, a: usize, b: usize, tm: &TopicMention) -> Vec<&'s Mention> {
+    s.mentions
+        .iter()
+        .filter(|m| m.can_hold() && m.start >= a && m.end <= b)
+        .filter(|m| !s.topics.iter().any(|t| m.start >= t.start && m.end <= t.end && t.kind != TermKind::Action) && !(m.start >= tm.start && m.end <= tm.end))
+        .filter(|m| {
+            !s.after_preposition(m.start)
+                || s.marks.ending_at(Class::PassiveAgents, m.start).is_some()
+        })
+        .filter(|m| !addressee(s, m))
+        .collect()
+}
+
+/// The actors joined to `m` by conjunctions ("France and the United
+/// Kingdom"), `m` included.
+fn coordinated<'s>(s: &'s Sentence, all: &[&'s Mention], m: &'s Mention) -> Vec<&'s Mention> {
+    let mut out = vec![m];
+    let joins = |x: usize, y: usize| {
+        // only commas, conjunctions and determiners between
+        (x..y).all(|k| {
+            s.toks[k].norm == ","
+                || s.marks.covers(Class::Conjunctions, k)
+                || s.marks.covers(Class::Determiners, k)
+        }) && (x..y).any(|k| s.marks.covers(Class::Conjunctions, k) || s.toks[k].norm == ",")
+    };
+    let mut left = m;
+    while let Some(p) = all.iter().filter(|p| p.end <= left.start).max_by_key(|p| p.end) {
+        if !joins(p.end, left.start) {
+            break;
+        }
+        out.push(p);
+        left = p;
+    }
+    let mut right = m;
+    while let Some(n) = all.iter().filter(|n| n.start >= right.end).min_by_key(|n| n.start) {
+        if !joins(right.end, n.start) {
+            break;
+        }
+        out.push(n);
+        right = n;
+    }
+    out
+}
+
+/// An actor right after the cue and a preposition ("a non-starter for
+/// Kyiv", "unacceptable to Moscow"): who the evaluation is for.
+fn experiencer<'s>(s: &'s Sentence, cue: &Cue, b: usize) -> Option<&'s Mention> {
+    s.mentions.iter().find(|m| {
+        m.can_hold()
+            && m.start >= cue.end
+            && m.start <= cue.end + 4
+            && m.end <= b
+            && s.marks.within(Class::Prepositions, cue.end, m.start).next().is_some()
+    })
+}
+
+/// Reads every topic mention of a sentence. `answered_no`: the next
+/// sentence answers this one's question with a no.
+pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: bool) -> Vec<Reading> {
+    let mut out = Vec::new();
+    let speaker = speaker_of(s);
+    let n = s.toks.len();
+    let sentence_frame = Frame {
+        question: s.is_question() && !answered_no,
+        hypothetical: s.marks.any_in(Class::Hypotheticals, 0, n),
+        non_actor: s.marks.any_in(Class::NonActors, 0, n)
+            && speaker.is_none_or(|(_, a, b)| {
+                s.marks
+                    .of(Class::NonActors)
+                    .iter()
+                    .any(|x| x.start + 6 >= a && x.start <= b + 6)
+            }),
+        answered_no,
+        ..Frame::default()
+    };
+    // a denial: a denial verb, or a rejection of a report ("rejected a
+    // newspaper report that …")
+    let denial = s.marks.of(Class::Denials).first().copied().or_else(|| {
+        s.marks
+            .of(Class::Opposes)
+            .iter()
+            .chain(s.marks.of(Class::RuleOut))
+            .find(|o| s.marks.within(Class::ReportNouns, o.end, o.end + 5).next().is_some())
+            .copied()
+    });
+    let first_person = !s.marks.of(Class::FirstPerson).is_empty();
+    let push = |out: &mut Vec<Reading>, r: Reading| {
+        if !out.iter().any(|o: &Reading| o.topic == r.topic && o.holder == r.holder && o.mention == r.mention) {
+            out.push(r);
+        }
+    };
+    for tm in &s.topics {
+        let clause = s.clause_of(tm.start);
+        let (ca, cb) = (clause.start, clause.end);
+        let mut frame = sentence_frame;
+        frame.subordinate = matches!(clause.kind, ClauseKind::Time | ClauseKind::Condition | ClauseKind::If);
+        frame.indirect_question = clause.kind == ClauseKind::Question;
+        frame.historical = historical(profile, s, ca, cb);
+        // a stated condition anywhere in the sentence; a plain "if" only
+        // when it names no trigger ("if Russia attacks again")
+        frame.condition = s.clauses.iter().any(|c| {
+            c.start != ca
+                && (c.kind == ClauseKind::Condition
+                    || (c.kind == ClauseKind::If && !s.marks.any_in(Class::Triggers, c.start, c.end)))
+                && !joined_between(s, ca.min(c.start), cb.max(c.end), (ca, cb), (c.start, c.end))
+        });
+        // "will not … until …": not before, so on a condition
+        let until = s.clauses.iter().any(|c| c.kind == ClauseKind::Time && c.start >= cb && c.start <= cb + 1);
+        frame.not_until = until;
+        if let Some(d) = denial {
+            frame.denied = (d.start < tm.start && (ca <= d.start || clause.kind == ClauseKind::Content))
+                || (d.start >= tm.end && s.marks.any_in(Class::ReportNouns, 0, tm.start));
+        }
+        // a content clause asked for by a cue ("demanded that Kyiv cede …"):
+        // the one who asks holds it, with the asking cue over the content's
+        let asked = clause.kind == ClauseKind::Content && clause.gov == Governor::Cue;
+        let (scope_a, governed) = if asked {
+            let prev = s.clauses.iter().rfind(|c| c.end <= ca);
+            (prev.map_or(ca, |p| p.start), prev)
+        } else {
+            (ca, None)
+        };
+        let Some((mut cue, extra)) = governing(s, tm, scope_a, cb) else { continue };
+        let mut cands = candidates(s, ca, cb, tm);
+        if asked {
+            // the content's own subject is asked, not the holder
+            cands = governed.map_or(Vec::new(), |p| candidates(s, p.start, p.end, tm));
+            cands.retain(|m| m.end <= cue.start);
+        }
+        let agent = cands.iter().find(|m| s.marks.ending_at(Class::PassiveAgents, m.start).is_some()).copied();
+        let owner = s
+            .mentions
+            .iter()
+            .filter(|_| !profile.topics[tm.topic].own_nouns.is_empty())
+            .find(|m| m.via == Via::Owner && m.start + 4 >= tm.start && m.end <= tm.end + 4);
+        let possessive = cands
+            .iter()
+            .find(|m| s.marks.at(Class::Possessives, m.end).is_some() && m.end < cue.start && cue.start - m.end <= 4)
+            .copied();
+        let before_cue = cands
+            .iter()
+            .filter(|m| m.end <= cue.start && s.marks.at(Class::Possessives, m.end).is_none())
+            .max_by_key(|m| m.end)
+            .copied();
+        let after_cue = cands
+            .iter()
+            .filter(|m| m.start >= cue.end && m.end <= tm.start && s.marks.at(Class::Possessives, m.end).is_none())
+            .min_by_key(|m| m.start)
+            .copied();
+        let via_of = |m: &Mention, v: HolderVia| if m.via == Via::Reference { HolderVia::Context } else { v };
+        // (actor, how found, where its mention ends)
+        let mut holders: Vec<(usize, HolderVia, Option<usize>)> = Vec::new();
+        if let Some(m) = owner {
+            holders.push((m.actor, HolderVia::Owner, None));
+        } else if let Some(m) = agent {
+            holders.push((m.actor, HolderVia::Agent, None));
+        } else if let Some(m) = possessive {
+            holders.push((m.actor, via_of(m, HolderVia::Possessive), Some(m.end)));
+        } else if cue.kind == CueKind::Deontic {
+            // the subject of "must" is who is asked; the speaker asks
+            if let Some((a, _, _)) = speaker {
+                holders.push((a, HolderVia::Speaker, None));
+            }
+        } else if let Some(m) = before_cue {
+            for c in coordinated(s, &cands, m) {
+                holders.push((c.actor, via_of(c, HolderVia::Before), Some(m.end)));
+            }
+        } else if let Some(m) = after_cue {
+            holders.push((m.actor, via_of(m, HolderVia::After), None));
+        } else if let Some(m) = experiencer(s, &cue, cb) {
+            holders.push((m.actor, via_of(m, HolderVia::Possessive), None));
+        } else if clause.kind == ClauseKind::Relative {
+            // the noun the clause is about: the actor right before it
+            if let Some(m) = s.mentions.iter().filter(|m| m.end <= ca && ca - m.end <= 2 && m.can_hold()).last() {
+                holders.push((m.actor, via_of(m, HolderVia::Before), None));
+            }
+        } else if first_person && let Some((a, _, _)) = speaker {
+            holders.push((a, HolderVia::Speaker, None));
+        } else if let Some((a, _, _)) = speaker {
+            holders.push((a, HolderVia::Speaker, None));
+        } else if s.mentions.iter().all(|m| !m.can_hold()) {
+            // no actor in the whole sentence: the one who spoke before
+            if let Some(a) = ctx.last_speaker.or(ctx.last_person)
+                && cue.start <= ca + 4
+            {
+                holders.push((a, HolderVia::Context, None));
+            }
+        }
+        if asked && let Some(g) = s.marks.of(Class::Supports).iter().chain(s.marks.of(Class::Opposes)).chain(s.marks.of(Class::AddressVerbs)).filter(|x| x.end <= ca).max_by_key(|x| x.end) {
+            // the asking cue is the governing one
+            cue.start = g.start.min(cue.start);
+        }
+        let rivals = cands.iter().filter(|m| !holders.iter().any(|h| h.0 == m.actor)).count();
+        let reversed = s
+            .marks
+            .of(Class::Reversals)
+            .iter()
+            .any(|r| r.end <= cue.start && cue.start - r.end <= 3 && r.start >= scope_a);
+        for (holder, via, at) in holders {
+            // negators from the holder (or the clause) to the topic
+            let from = at.filter(|e| *e <= cue.start).unwrap_or(ca.min(scope_a)).max(scope_a.min(ca));
+            let negations = negations(s, from, tm.end.max(cue.end), tm) + extra;
+            let spk = match via {
+                HolderVia::Speaker | HolderVia::Context => holder,
+                _ => speaker.map(|x| x.0).unwrap_or(holder),
+            };
+            push(
+                &mut out,
+                Reading {
+                    topic: tm.topic,
+                    mention: tm.clone(),
+                    holder,
+                    via,
+                    speaker: spk,
+                    cue: Some(cue),
+                    negations,
+                    reversed,
+                    frame,
+                    clause: (ca, cb),
+                    rivals,
+                },
+            );
+        }
+    }
+    secondary(s, &mut out, &push, speaker.map(|x| x.0));
+    out
+}
+
+/// Readings a clause gives for a topic named in another one:
+///
+/// * a relative clause on a document ("the proposal, which calls for a
+///   smaller army"): whoever the main clause says welcomes or rejects the
+///   document holds that position on what it calls for;
+/// * a phrase set apart by a dash that judges what came before ("… cede
+///   Donetsk — a non-starter for Kyiv"): its experiencer holds it.
+fn secondary(
+    s: &Sentence,
+    out: &mut Vec<Reading>,
+    push: &dyn Fn(&mut Vec<Reading>, Reading),
+    speaker: Option<usize>,
+) {
+    let firsts: Vec<Reading> = out.clone();
+    for c in &s.clauses {
+        match c.kind {
+            ClauseKind::Relative => {
+                // the relative clause follows a document noun (", which")
+                let doc = c.start >= 2
+                    && s.marks.ending_at(Class::DocumentNouns, c.start - 1).is_some();
+                if !doc {
+                    continue;
+                }
+                let Some(main) = s.clauses.iter().rfind(|m| m.end <= c.start && m.kind != ClauseKind::Relative) else {
+                    continue;
+                };
+                let cues = cues_in(s, main.start, main.end);
+                let Some(cue) = cues.last().copied() else { continue };
+                let Some(holder) = s
+                    .mentions
+                    .iter()
+                    .filter(|m| m.can_hold() && m.start >= main.start && m.end <= cue.start)
+                    .filter(|m| !s.after_preposition(m.start))
+                    .max_by_key(|m| m.end)
+                else {
+                    continue;
+                };
+                for tm in s.topics.iter().filter(|t| t.start >= c.start && t.end <= c.end) {
+                    let Some(first) = firsts.iter().find(|r| r.mention == *tm) else { continue };
+                    let negations = negations(s, holder.end, cue.end, tm);
+                    let mut r = first.clone();
+                    r.holder = holder.actor;
+                    r.via = HolderVia::Before;
+                    r.speaker = speaker.unwrap_or(holder.actor);
+                    r.cue = Some(cue);
+                    r.negations = negations;
+                    r.reversed = false;
+                    r.clause = (main.start, main.end);
+                    push(out, r);
+                }
+            }
+            ClauseKind::Apposition => {
+                if s.topics.iter().any(|t| t.start >= c.start && t.end <= c.end) {
+                    continue;
+                }
+                let cues = cues_in(s, c.start, c.end);
+                let Some(cue) = cues.first().copied() else { continue };
+                let Some(m) = experiencer(s, &cue, c.end) else { continue };
+                let Some(tm) = s.topics.iter().rfind(|t| t.end <= c.start) else { continue };
+                let Some(first) = firsts.iter().find(|r| r.mention == *tm) else { continue };
+                let mut r = first.clone();
+                r.holder = m.actor;
+                r.via = HolderVia::Possessive;
+                r.speaker = speaker.unwrap_or(m.actor);
+                r.cue = Some(cue);
+                r.negations = negations(s, c.start, c.end, tm);
+                r.reversed = false;
+                r.clause = (c.start, c.end);
+                push(out, r);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Is there a clause of its own between two clauses of a sentence: one
+/// opened by a joiner ("but") with words besides the joiner?
+fn joined_between(s: &Sentence, a: usize, b: usize, x: (usize, usize), y: (usize, usize)) -> bool {
+    s.clauses.iter().any(|c| {
+        c.kind == ClauseKind::Main
+            && c.start >= a
+            && c.end <= b
+            && (c.start, c.end) != x
+            && (c.start, c.end) != y
+            && s.marks.at(Class::ClauseJoiners, c.start).is_some_and(|j| c.end > j.end + 1)
+    })
+}
+
+/// Negators in `a..b`, but not those inside the topic's own phrase nor
+/// look-alikes that negate nothing ("not only").
+fn negations(s: &Sentence, a: usize, b: usize, tm: &TopicMention) -> usize {
+    let not_really = |i: usize| s.marks.of(Class::NotNegators).iter().any(|x| x.start <= i && i < x.end);
+    let singles = s
+        .marks
+        .within(Class::Negators, a, b)
+        .filter(|x| x.head == x.end)
+        .filter(|x| !(tm.start < x.start && x.start < tm.end))
+        .filter(|x| !not_really(x.start))
+        .count();
+    // a gapped negation ("ne … pas") counts once, where it starts
+    let gapped = s
+        .marks
+        .within(Class::Negators, a, b)
+        .filter(|x| x.head != x.end)
+        .count();
+    singles + gapped
+}
+
+/// Is the mention the addressee of a demand ("urged Kyiv", "told Kyiv")?
+fn addressee(s: &Sentence, m: &Mention) -> bool {
+    s.marks.of(Class::AddressVerbs).iter().any(|a| {
+        a.end <= m.start && m.start - a.end <= 2 && (a.end..m.start).all(|k| !is_stop(&s.toks[k].norm))
+    })
+}
+
+fn is_stop(t: &str) -> bool {
+    matches!(t, "," | ";" | ":" | ".")
+}
+
+/// Updates the context after a sentence.
+pub fn carry(s: &Sentence, ctx: &mut Context, historic: bool) {
+    if let Some(m) = s
+        .mentions
+        .iter()
+        .find(|m| m.kind == MentionKind::Person && m.via != Via::Reference)
+    {
+        ctx.last_person = Some(m.actor);
+    }
+    if let Some(m) = s.mentions.iter().find(|m| m.can_hold() && m.via == Via::Name) {
+        ctx.last_actor = Some(m.actor);
+    }
+    ctx.last_speaker = speaker_of(s).map(|x| x.0).or_else(|| {
+        s.mentions
+            .iter()
+            .find(|m| m.can_hold() && m.start <= 2)
+            .map(|m| m.actor)
+    });
+    for m in &s.mentions {
+        if s.marks.at(Class::Possessives, m.end).is_some()
+            && (m.end + 1..(m.end + 4).min(s.toks.len())).any(|k| s.marks.at(Class::DocumentNouns, k).is_some())
+        {
+            ctx.last_document = Some(m.actor);
+        }
+    }
+    ctx.prev_historic = historic;
+}
+

@@ -1,0 +1,116 @@
+//! Stance judges: from a [`Reading`] (holder, topic, cue, negations,
+//! frame) to a stance and a raw score. More than one judge can exist behind
+//! [`StanceJudge`]; `eval` scores each on the same readings and the config
+//! chooses one.
+
+use super::Stance;
+use super::attribution::{CueKind, HolderVia, Reading};
+use super::sentence::Sentence;
+use crate::profile::TermKind;
+
+/// A judge's verdict: a stance and a raw score in 0..1 (calibrated later).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Verdict {
+    pub stance: Stance,
+    pub score: f64,
+}
+
+/// Decides the stance of one reading, or that it states none.
+pub trait StanceJudge: Send + Sync {
+    /// The judge's name, as `[analysis] judge` spells it.
+    fn name(&self) -> &'static str;
+    fn judge(&self, s: &Sentence, r: &Reading) -> Option<Verdict>;
+}
+
+/// The stance a cue reads as, after its negations and reversals.
+pub fn polarity(r: &Reading) -> Option<Stance> {
+    let cue = r.cue?;
+    let flipped = (r.negations % 2 == 1) ^ r.reversed;
+    let base = match (cue.kind, flipped) {
+        (CueKind::Supports | CueKind::Action | CueKind::Deontic, false) => Stance::Supports,
+        (CueKind::Supports | CueKind::Action | CueKind::Deontic, true) => Stance::Opposes,
+        (CueKind::Opposes, false) => Stance::Opposes,
+        (CueKind::Opposes, true) => Stance::Supports,
+        (CueKind::RuleOut, false) => Stance::Opposes,
+        (CueKind::RuleOut, true) => Stance::Conditional,
+        (CueKind::Openness | CueKind::Softened, false) => Stance::Conditional,
+        (CueKind::Openness | CueKind::Softened, true) => Stance::Opposes,
+    };
+    Some(base)
+}
+
+/// The hand-written rules: polarity, then the frames.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Rules;
+
+impl StanceJudge for Rules {
+    fn name(&self) -> &'static str {
+        "rules"
+    }
+
+    fn judge(&self, _s: &Sentence, r: &Reading) -> Option<Verdict> {
+        let f = r.frame;
+        if (f.question && !f.answered_no)
+            || f.indirect_question
+            || f.hypothetical
+            || f.historical
+            || f.non_actor
+            || f.subordinate
+        {
+            return None;
+        }
+        let mut stance = polarity(r)?;
+        if f.answered_no {
+            stance = match stance {
+                Stance::Supports | Stance::Conditional => Stance::Opposes,
+                Stance::Opposes => Stance::Supports,
+            };
+        }
+        if f.denied {
+            // a denial of a position is its opposite, held by the denier
+            stance = match stance {
+                Stance::Supports | Stance::Conditional => Stance::Opposes,
+                Stance::Opposes => Stance::Supports,
+            };
+        } else if (f.condition || (f.not_until && r.negations % 2 == 1))
+            && stance != Stance::Conditional
+        {
+            stance = Stance::Conditional;
+        }
+        let mut score: f64 = 0.9;
+        let cue = r.cue?;
+        if cue.kind == CueKind::Action {
+            score -= 0.1;
+        }
+        if r.mention.kind == TermKind::Weak {
+            score -= 0.15;
+        }
+        score -= match r.via {
+            HolderVia::Agent | HolderVia::Owner | HolderVia::Possessive | HolderVia::Before => 0.0,
+            HolderVia::After => 0.05,
+            HolderVia::Speaker => 0.1,
+            HolderVia::Context => 0.2,
+        };
+        let distance = if cue.end <= r.mention.start {
+            r.mention.start - cue.end
+        } else {
+            cue.start.saturating_sub(r.mention.end)
+        };
+        if distance > 6 {
+            score -= 0.1;
+        }
+        if r.negations >= 2 {
+            score -= 0.1;
+        }
+        if r.rivals > 0 {
+            score -= 0.05;
+        }
+        if f.denied || f.answered_no {
+            score -= 0.05;
+        }
+        Some(Verdict {
+            stance,
+            score: score.clamp(0.05, 0.99),
+        })
+    }
+}
