@@ -85,7 +85,21 @@ pub enum Command {
         /// Fail (exit 1) when F1 is below this.
         #[arg(long)]
         min_f1: Option<f64>,
+        /// The stance judge to score (default: the config's, else `rules`).
+        #[arg(long)]
+        judge: Option<String>,
         path: PathBuf,
+    },
+    /// Fit the linear judge and both judges' calibration on labelled
+    /// sentences (JSON lines), and compare the judges on a held-out part.
+    Train {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Where linear.json and rules.json are written.
+        #[arg(long, default_value = "models")]
+        out: PathBuf,
+        #[arg(required = true)]
+        corpus: Vec<PathBuf>,
     },
     /// Configuration tools.
     Config {

@@ -20,19 +20,22 @@ pub struct Engine {
     pub judge: Box<dyn StanceJudge>,
     pub baseline: Ledger,
     pub min_confidence: f64,
+    seeds: Vec<Seed>,
 }
 
 impl Engine {
     /// The built-in profile and seeds.
     pub fn builtin() -> Engine {
         let profile = Profile::builtin();
-        let judge: Box<dyn StanceJudge> = Box::new(judge::Rules);
-        let baseline = Ledger::from_seeds(&profile, judge.as_ref(), &Seed::builtin());
+        let judge: Box<dyn StanceJudge> = Box::new(judge::Rules::builtin());
+        let seeds = Seed::builtin();
+        let baseline = Ledger::from_seeds(&profile, judge.as_ref(), &seeds);
         Engine {
             profile,
             judge,
             baseline,
             min_confidence: 0.5,
+            seeds,
         }
     }
 
@@ -62,6 +65,7 @@ impl Engine {
             judge,
             baseline,
             min_confidence: cfg.min_confidence,
+            seeds,
         })
     }
 
@@ -83,6 +87,19 @@ impl Engine {
             &article.body,
             budget,
         )
+    }
+
+    /// Reads with another judge (and builds the baseline with it).
+    pub fn set_judge(&mut self, name: &str) -> Result<()> {
+        let judge = analyze::judge_named(name).with_context(|| {
+            format!(
+                "no judge `{name}` (known: {})",
+                analyze::JUDGES.join(", ")
+            )
+        })?;
+        self.baseline = Ledger::from_seeds(&self.profile, judge.as_ref(), &self.seeds);
+        self.judge = judge;
+        Ok(())
     }
 
     /// How each topic of each sentence was read, for a person to check.

@@ -20,7 +20,8 @@
 //! * [`metrics`] — `run`'s optional loopback `/healthz` and `/metrics`.
 //!
 //! [`engine`] ties a profile to its baseline; [`article`] reads article
-//! files; [`output`] holds the JSON contract; [`eval`] scores labelled sets.
+//! files; [`output`] holds the JSON contract; [`eval`] scores labelled sets;
+//! [`train`] fits and compares the stance judges on the labelled corpus.
 
 pub mod analysts;
 pub mod analyze;
@@ -43,6 +44,7 @@ pub mod output;
 pub mod pass;
 pub mod profile;
 pub mod state;
+pub mod train;
 
 /// Makes the state's ledger the engine's baseline when that baseline is new.
 pub fn init_state(state: &mut state::State, engine: &engine::Engine) -> anyhow::Result<()> {

@@ -99,10 +99,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config,
             expected,
             min_f1,
+            judge,
             path,
         } => {
             let cfg = load_config(config.as_deref())?;
-            let engine = Engine::from_config(cfg.as_ref())?;
+            let mut engine = Engine::from_config(cfg.as_ref())?;
+            if let Some(name) = judge {
+                engine.set_judge(&name)?;
+            }
             let (score, report) = if path.is_dir() {
                 eval::score_dir(&engine, &path, expected.as_deref())?
             } else {
@@ -113,6 +117,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if min_f1.is_some_and(|m| score.f1() < m) {
                 return Ok(ExitCode::from(1));
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Train {
+            config,
+            out: dir,
+            corpus,
+        } => {
+            let cfg = load_config(config.as_deref())?;
+            let engine = Engine::from_config(cfg.as_ref())?;
+            let report = stancewatch::train::train(&engine.profile, &corpus, &dir)?;
+            write!(out, "{report}")?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Config {

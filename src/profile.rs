@@ -194,6 +194,8 @@ pub struct Phrase {
     words: Vec<WordPat>,
     /// Written in capitals: matches only capitalised words.
     caps: bool,
+    /// A name that starts with a capital: its first word must too.
+    initial: bool,
 }
 
 impl Phrase {
@@ -203,7 +205,23 @@ impl Phrase {
                 .filter(|c| c.is_alphabetic())
                 .all(|c| c.is_uppercase());
         let mut words = Vec::new();
-        let toks = tokenize(s);
+        let mut toks = tokenize(s);
+        // an elided word written alone ("n'", "qu'", "dell'") is one word,
+        // as it is in running text
+        let mut k = 0;
+        while k + 1 < toks.len() {
+            let elided = toks[k].norm.chars().count() <= 5
+                && toks[k].norm.chars().all(char::is_alphabetic)
+                && toks[k + 1].norm == "'"
+                && toks[k + 1].start == toks[k].end
+                && toks.get(k + 2).is_none_or(|n| n.start > toks[k + 1].end);
+            if elided {
+                let q = toks.remove(k + 1);
+                toks[k].norm.push('\'');
+                toks[k].end = q.end;
+            }
+            k += 1;
+        }
         let mut i = 0;
         while i < toks.len() {
             let t = &toks[i];
@@ -227,7 +245,19 @@ impl Phrase {
         if words.is_empty() {
             return None;
         }
-        Some(Phrase { words, caps })
+        Some(Phrase {
+            words,
+            caps,
+            initial: false,
+        })
+    }
+
+    /// A name: written with a capital ("Nato"), it matches only a word
+    /// written with one (not the Italian "nato").
+    pub fn parse_name(s: &str) -> Option<Phrase> {
+        let mut p = Phrase::parse(s)?;
+        p.initial = !p.caps && s.trim_start().starts_with(char::is_uppercase);
+        Some(p)
     }
 
     pub fn len(&self) -> usize {
@@ -246,6 +276,9 @@ impl Phrase {
         self.words.iter().enumerate().all(|(k, w)| {
             let t = &toks[at + k];
             if self.caps && t.is_word() && !t.caps {
+                return false;
+            }
+            if self.initial && k == 0 && !t.upper {
                 return false;
             }
             match w {
@@ -322,6 +355,19 @@ pub struct Hit<T> {
 impl<T: Clone> Lexicon<T> {
     pub fn add(&mut self, text: &str, value: T) {
         let Some(p) = Phrase::parse(text) else { return };
+        self.insert(p, value);
+    }
+
+    /// Adds names: one written with a capital matches only a capital.
+    pub fn add_names(&mut self, texts: &[String], value: T) {
+        for t in texts {
+            if let Some(p) = Phrase::parse_name(t) {
+                self.insert(p, value.clone());
+            }
+        }
+    }
+
+    fn insert(&mut self, p: Phrase, value: T) {
         self.phrases += 1;
         match &p.words[0] {
             WordPat::Exact(w) => self.by_first.entry(w.clone()).or_default().push((p, value)),
@@ -620,8 +666,8 @@ impl Profile {
                 id: a.id.clone(),
                 name: a.name.clone(),
             });
-            actor_lex.add_all(&a.aliases.all(), (i, MentionKind::Alias));
-            actor_lex.add_all(&a.people.all(), (i, MentionKind::Person));
+            actor_lex.add_names(&a.aliases.all(), (i, MentionKind::Alias));
+            actor_lex.add_names(&a.people.all(), (i, MentionKind::Person));
             actor_lex.add_all(&a.adjectives.all(), (i, MentionKind::Adjective));
         }
         let actor_index = |id: &str| actors.iter().position(|a| a.id == id);

@@ -243,7 +243,7 @@ fn cues_in(s: &Sentence, a: usize, b: usize) -> Vec<Cue> {
         (Class::Deontic, CueKind::Deontic),
         (Class::Supports, CueKind::Supports),
     ];
-    let in_topic = |i: usize| s.topics.iter().any(|t| t.start <= i && i < t.end && t.kind != TermKind::Action);
+    let in_topic = |i: usize| s.topics.iter().any(|t| t.start <= i && i < t.end);
     for (c, k) in kinds {
         for sp in s.marks.within(c, a, b) {
             if in_topic(sp.start) {
@@ -324,10 +324,19 @@ fn compose(outer: CueKind, inner: CueKind) -> (CueKind, usize) {
 /// chained before it ("refused to consider sending").
 fn governing(s: &Sentence, tm: &TopicMention, a: usize, b: usize) -> Option<(Cue, usize)> {
     let cues = cues_in(s, a, b);
+    let after: Vec<usize> = (0..cues.len()).filter(|&k| cues[k].start >= tm.end).collect();
     let idx = cues
         .iter()
         .rposition(|c| c.end <= tm.start || (c.start >= tm.start && c.start < tm.end))
-        .or_else(|| cues.iter().position(|c| c.start >= tm.end));
+        .or_else(|| {
+            // a participle right after the topic ("soldiers sent to …")
+            // modifies it when another cue follows
+            match after.as_slice() {
+                [first, second, ..] if cues[*first].start == tm.end => Some(*second),
+                [first, ..] => Some(*first),
+                [] => None,
+            }
+        });
     let Some(mut k) = idx else {
         return (tm.kind == TermKind::Action).then_some((
             Cue {
@@ -362,6 +371,11 @@ fn governing(s: &Sentence, tm: &TopicMention, a: usize, b: usize) -> Option<(Cue
     Some((cue, extra))
 }
 
+/// History without a profile's date: a word for the past only.
+fn historical_any(s: &Sentence, a: usize, b: usize) -> bool {
+    s.marks.any_in(Class::Past, a, b)
+}
+
 /// Is the clause `a..b` history: an old year, or a word for the past?
 fn historical(profile: &Profile, s: &Sentence, a: usize, b: usize) -> bool {
     let since = chrono::Datelike::year(&profile.since);
@@ -380,13 +394,24 @@ fn candidates<'s>(s: &'s Sentence, a: usize, b: usize, tm: &TopicMention) -> Vec
     s.mentions
         .iter()
         .filter(|m| m.can_hold() && m.start >= a && m.end <= b)
-        .filter(|m| !s.topics.iter().any(|t| m.start >= t.start && m.end <= t.end && t.kind != TermKind::Action) && !(m.start >= tm.start && m.end <= tm.end))
         .filter(|m| {
-            !s.after_preposition(m.start)
-                || s.marks.ending_at(Class::PassiveAgents, m.start).is_some()
+            !s.topics
+                .iter()
+                .any(|t| m.start >= t.start && m.end <= t.end && t.kind != TermKind::Action && !t.own)
+                && !(m.start >= tm.start && m.end <= tm.end)
         })
+        .filter(|m| !s.after_preposition(m.start) || agent_of(s, m))
         .filter(|m| !addressee(s, m))
         .collect()
+}
+
+/// Is the mention the agent of a passive ("by Warsaw", "by the Kremlin")?
+fn agent_of(s: &Sentence, m: &Mention) -> bool {
+    let mut k = m.start;
+    if let Some(d) = s.marks.ending_at(Class::Determiners, k) {
+        k = d.start;
+    }
+    s.marks.ending_at(Class::PassiveAgents, k).is_some()
 }
 
 /// The actors joined to `m` by conjunctions ("France and the United
@@ -483,7 +508,12 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
                 && !joined_between(s, ca.min(c.start), cb.max(c.end), (ca, cb), (c.start, c.end))
         });
         // "will not … until …": not before, so on a condition
-        let until = s.clauses.iter().any(|c| c.kind == ClauseKind::Time && c.start >= cb && c.start <= cb + 1);
+        let until = s.clauses.iter().any(|c| {
+            c.kind == ClauseKind::Time
+                && c.start >= cb
+                && c.start <= cb + 1
+                && s.marks.at(Class::UntilWords, c.start).is_some()
+        });
         frame.not_until = until;
         if let Some(d) = denial {
             frame.denied = (d.start < tm.start && (ca <= d.start || clause.kind == ClauseKind::Content))
@@ -498,19 +528,45 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
         } else {
             (ca, None)
         };
-        let Some((mut cue, extra)) = governing(s, tm, scope_a, cb) else { continue };
+        // no cue: still a reading (a judge may find a stance the rules do
+        // not), placed at the topic
+        let (mut cue, extra, missing) = match governing(s, tm, scope_a, cb) {
+            Some((c, e)) => (c, e, false),
+            None => (
+                Cue {
+                    kind: CueKind::Supports,
+                    start: tm.start,
+                    end: tm.start,
+                },
+                0,
+                true,
+            ),
+        };
         let mut cands = candidates(s, ca, cb, tm);
         if asked {
             // the content's own subject is asked, not the holder
             cands = governed.map_or(Vec::new(), |p| candidates(s, p.start, p.end, tm));
             cands.retain(|m| m.end <= cue.start);
         }
-        let agent = cands.iter().find(|m| s.marks.ending_at(Class::PassiveAgents, m.start).is_some()).copied();
+        // the agent of the governing verb ("ruled out by Berlin"), not of a
+        // participle elsewhere ("designed by the coalition")
+        let agent = cands
+            .iter()
+            .find(|m| agent_of(s, m) && m.start >= cue.end && m.start - cue.end <= 4)
+            .copied();
+        // "X is unacceptable to Moscow": the topic before the cue, an actor
+        // after it and a preposition
+        let judged = (cue.start >= tm.end && !missing)
+            .then(|| experiencer(s, &cue, cb))
+            .flatten();
         let owner = s
             .mentions
             .iter()
             .filter(|_| !profile.topics[tm.topic].own_nouns.is_empty())
-            .find(|m| m.via == Via::Owner && m.start + 4 >= tm.start && m.end <= tm.end + 4);
+            .find(|m| {
+                (m.via == Via::Owner && m.start + 4 >= tm.start && m.end <= tm.end + 4)
+                    || (tm.own && m.start >= tm.start && m.end <= tm.end && m.can_hold())
+            });
         let possessive = cands
             .iter()
             .find(|m| s.marks.at(Class::Possessives, m.end).is_some() && m.end < cue.start && cue.start - m.end <= 4)
@@ -532,7 +588,9 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
             holders.push((m.actor, HolderVia::Owner, None));
         } else if let Some(m) = agent {
             holders.push((m.actor, HolderVia::Agent, None));
-        } else if let Some(m) = possessive {
+        } else if let Some(m) = judged {
+            holders.push((m.actor, via_of(m, HolderVia::Possessive), None));
+        } else if let Some(m) = possessive.filter(|_| !missing && cue.start < tm.start) {
             holders.push((m.actor, via_of(m, HolderVia::Possessive), Some(m.end)));
         } else if cue.kind == CueKind::Deontic {
             // the subject of "must" is who is asked; the speaker asks
@@ -590,7 +648,7 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
                     holder,
                     via,
                     speaker: spk,
-                    cue: Some(cue),
+                    cue: (!missing).then_some(cue),
                     negations,
                     reversed,
                     frame,
@@ -620,10 +678,15 @@ fn secondary(
     let firsts: Vec<Reading> = out.clone();
     for c in &s.clauses {
         match c.kind {
-            ClauseKind::Relative => {
-                // the relative clause follows a document noun (", which")
-                let doc = c.start >= 2
-                    && s.marks.ending_at(Class::DocumentNouns, c.start - 1).is_some();
+            ClauseKind::Relative | ClauseKind::Content => {
+                // the clause follows a document noun ("the plan, which …",
+                // "a framework that …")
+                let doc = (c.kind == ClauseKind::Relative
+                    && c.start >= 2
+                    && s.marks.ending_at(Class::DocumentNouns, c.start - 1).is_some())
+                    || (c.kind == ClauseKind::Content
+                        && c.gov == Governor::None
+                        && s.marks.ending_at(Class::DocumentNouns, c.start).is_some());
                 if !doc {
                     continue;
                 }
@@ -642,9 +705,25 @@ fn secondary(
                     continue;
                 };
                 for tm in s.topics.iter().filter(|t| t.start >= c.start && t.end <= c.end) {
-                    let Some(first) = firsts.iter().find(|r| r.mention == *tm) else { continue };
+                    let first = firsts.iter().find(|r| r.mention == *tm).cloned().unwrap_or_else(|| Reading {
+                        topic: tm.topic,
+                        mention: tm.clone(),
+                        holder: holder.actor,
+                        via: HolderVia::Before,
+                        speaker: holder.actor,
+                        cue: Some(cue),
+                        negations: 0,
+                        reversed: false,
+                        frame: Frame {
+                            question: s.is_question(),
+                            historical: historical_any(s, main.start, c.end),
+                            ..Frame::default()
+                        },
+                        clause: (main.start, main.end),
+                        rivals: 0,
+                    });
                     let negations = negations(s, holder.end, cue.end, tm);
-                    let mut r = first.clone();
+                    let mut r = first;
                     r.holder = holder.actor;
                     r.via = HolderVia::Before;
                     r.speaker = speaker.unwrap_or(holder.actor);
@@ -695,7 +774,15 @@ fn joined_between(s: &Sentence, a: usize, b: usize, x: (usize, usize), y: (usize
 /// Negators in `a..b`, but not those inside the topic's own phrase nor
 /// look-alikes that negate nothing ("not only").
 fn negations(s: &Sentence, a: usize, b: usize, tm: &TopicMention) -> usize {
-    let not_really = |i: usize| s.marks.of(Class::NotNegators).iter().any(|x| x.start <= i && i < x.end);
+    // a negator that is part of a cue ("no intention") is the cue's own
+    let in_cue = |i: usize| {
+        [Class::Opposes, Class::Supports, Class::RuleOut, Class::Openness]
+            .iter()
+            .any(|c| s.marks.of(*c).iter().any(|x| x.holds(i) && x.end - x.start > 1))
+    };
+    let not_really = |i: usize| {
+        in_cue(i) || s.marks.of(Class::NotNegators).iter().any(|x| x.start <= i && i < x.end)
+    };
     let singles = s
         .marks
         .within(Class::Negators, a, b)

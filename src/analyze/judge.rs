@@ -39,9 +39,38 @@ pub fn polarity(r: &Reading) -> Option<Stance> {
     Some(base)
 }
 
-/// The hand-written rules: polarity, then the frames.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Rules;
+/// The hand-written rules: polarity, then the frames; the raw score comes
+/// from how the holder and cue were found, mapped through a calibration
+/// table.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    table: Vec<(f64, f64)>,
+}
+
+impl Default for Rules {
+    fn default() -> Rules {
+        Rules::builtin()
+    }
+}
+
+impl Rules {
+    /// The rules with the built-in calibration.
+    pub fn builtin() -> Rules {
+        Rules {
+            table: super::calibration::rules_table(),
+        }
+    }
+
+    /// The rules with raw scores (for fitting a table).
+    pub fn raw() -> Rules {
+        Rules { table: Vec::new() }
+    }
+
+    /// The rules with a calibration table of one's own.
+    pub fn with_table(table: Vec<(f64, f64)>) -> Rules {
+        Rules { table }
+    }
+}
 
 impl StanceJudge for Rules {
     fn name(&self) -> &'static str {
@@ -110,7 +139,7 @@ impl StanceJudge for Rules {
         }
         Some(Verdict {
             stance,
-            score: score.clamp(0.05, 0.99),
+            score: super::linear::calibrate(&self.table, score.clamp(0.05, 0.99)),
         })
     }
 }

@@ -17,9 +17,9 @@ use crate::profile::{Lexicon, Phrase};
 /// The built-in packs.
 pub const BUILTIN: &[(&str, &str)] = &[
     ("en", include_str!("../../lang/en.toml")),
-    // ("de", include_str!("../../lang/de.toml")),
-    // ("fr", include_str!("../../lang/fr.toml")),
-    // ("it", include_str!("../../lang/it.toml")),
+    ("de", include_str!("../../lang/de.toml")),
+    ("fr", include_str!("../../lang/fr.toml")),
+    ("it", include_str!("../../lang/it.toml")),
 ];
 
 macro_rules! classes {
@@ -145,6 +145,9 @@ classes! {
     AnswerNo = answer_no,
     /// Time clauses: what they name is not a position ("before", "until").
     TimeClauses = time_clauses,
+    /// Time words that, after a negated position, make it wait on
+    /// something ("will not … until").
+    UntilWords = until_words,
 }
 
 /// A pack file.

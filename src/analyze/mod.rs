@@ -23,6 +23,7 @@ pub mod calibration;
 pub mod document;
 pub mod judge;
 pub mod lang;
+pub mod linear;
 pub mod sentence;
 pub mod text;
 
@@ -162,15 +163,19 @@ pub struct OverBudget;
 /// The judges an engine can use, by name.
 pub fn judge_named(name: &str) -> Option<Box<dyn StanceJudge>> {
     match name {
-        "rules" => Some(Box::new(judge::Rules)),
+        "rules" => Some(Box::new(judge::Rules::builtin())),
+        "linear" => Some(Box::new(linear::Linear::builtin())),
         _ => None,
     }
 }
 
+/// The names `judge_named` knows.
+pub const JUDGES: &[&str] = &["rules", "linear"];
+
 /// Analyses an article with the rule judge: `title` and `body` are plain
 /// text, paragraphs separated by newlines.
 pub fn analyze(profile: &Profile, title: &str, body: &str) -> Analysis {
-    read(profile, &judge::Rules, title, body, false, &Budget::unlimited())
+    read(profile, &judge::Rules::builtin(), title, body, false, &Budget::unlimited())
         .expect("an unlimited budget is never spent")
 }
 
@@ -254,6 +259,20 @@ pub fn explain(profile: &Profile, judge: &dyn StanceJudge, title: &str, body: &s
             })
             .collect();
         let _ = writeln!(out, "    clauses: {}", clauses.join(" | "));
+        let topics: Vec<String> = s
+            .topics
+            .iter()
+            .map(|t| {
+                let w: Vec<&str> = s.toks[t.start..t.end].iter().map(|t| t.norm.as_str()).collect();
+                format!("{} '{}' {:?}", profile.topics[t.topic].id, w.join(" "), t.kind)
+            })
+            .collect();
+        let actors: Vec<String> = s
+            .mentions
+            .iter()
+            .map(|m| format!("{} {:?}@{}", profile.actors[m.actor].id, m.via, m.start))
+            .collect();
+        let _ = writeln!(out, "    topics: {}; actors: {}", topics.join(", "), actors.join(", "));
         for r in &rs {
             let cue = r.cue.map(|c| {
                 let w: Vec<&str> = s.toks[c.start..c.end].iter().map(|t| t.norm.as_str()).collect();
@@ -314,7 +333,7 @@ fn read(
                         topic: profile.topics[topic].id.clone(),
                         stance,
                         speaker: profile.actors[r.speaker].id.clone(),
-                        confidence: calibration::confidence(v.score),
+                        confidence: (v.score * 100.0).round() / 100.0,
                         sentence: s.text.clone(),
                     });
                 }
@@ -335,7 +354,7 @@ fn read(
 
 /// The claims a verdict stands for: the topic (or the one it is for this
 /// holder), less an excluded holder, and the topics it implies.
-fn topic_claims(profile: &Profile, r: &Reading, stance: Stance) -> Vec<(usize, Stance)> {
+pub(crate) fn topic_claims(profile: &Profile, r: &Reading, stance: Stance) -> Vec<(usize, Stance)> {
     let t = &profile.topics[r.topic];
     let topic = t
         .redirect

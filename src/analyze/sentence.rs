@@ -16,6 +16,15 @@ pub struct Span {
     pub start: usize,
     pub end: usize,
     pub head: usize,
+    /// Where the part after a gap starts (`end` for a phrase without one).
+    pub tail: usize,
+}
+
+impl Span {
+    /// Is token `i` one of the span's own words (not a word in its gap)?
+    pub fn holds(&self, i: usize) -> bool {
+        (self.start <= i && i < self.head) || (self.tail <= i && i < self.end)
+    }
 }
 
 /// The word classes found in a sentence, each a sorted list of spans.
@@ -37,6 +46,7 @@ impl Marks {
                     start: h.start,
                     end: h.end,
                     head: h.end,
+                    tail: h.end,
                 })
                 .collect();
             for (a, b) in pack.gapped(*c) {
@@ -55,6 +65,7 @@ impl Marks {
                                 start: i,
                                 end: k + b.len(),
                                 head,
+                                tail: k,
                             });
                             break;
                         }
@@ -89,9 +100,7 @@ impl Marks {
 
     /// Is token `i` inside (the head of) a span of the class?
     pub fn covers(&self, c: Class, i: usize) -> bool {
-        self.of(c)
-            .iter()
-            .any(|s| (s.start <= i && i < s.head) || (s.head <= i && i < s.end && s.head == s.end))
+        self.of(c).iter().any(|s| s.holds(i))
     }
 
     /// The span of a class that ends right at `i` (the word before `i`).
@@ -209,9 +218,10 @@ impl Sentence {
     pub fn read(profile: &Profile, pack: &Pack, text: &str) -> Sentence {
         let toks = profile.tokenize(text);
         let marks = Marks::find(pack, &toks);
-        let topics = find_topics(profile, &toks);
+        let mut topics = find_topics(profile, &toks);
         let mentions = find_mentions(profile, pack, &toks, &marks, &topics);
-        let clauses = clauses(&toks, &marks, &mentions);
+        own_forces(profile, &toks, &marks, &mentions, &mut topics);
+        let clauses = clauses(&toks, &marks, &mentions, &topics);
         Sentence {
             text: text.to_string(),
             toks,
@@ -237,12 +247,15 @@ impl Sentence {
     }
 
     /// Is the token at `i` a word right after a preposition ("for Ukraine")?
+    /// Not after a speaker's noun ("the leaders of France").
     pub fn after_preposition(&self, i: usize) -> bool {
         // skip an article between ("for the Kremlin")
         let mut k = i;
         while k > 0 {
-            if self.marks.ending_at(Class::Prepositions, k).is_some() {
-                return true;
+            if let Some(p) = self.marks.ending_at(Class::Prepositions, k) {
+                let speaker = self.marks.ending_at(Class::SpeakerNouns, p.start).is_some()
+                    || self.marks.ending_at(Class::PersonRoles, p.start).is_some();
+                return !speaker;
             }
             if self.marks.ending_at(Class::Determiners, k).is_some() {
                 k -= 1;
@@ -304,14 +317,20 @@ fn find_topics(profile: &Profile, toks: &[Token]) -> Vec<TopicMention> {
                     };
                     gap < p.window
                         && !(ha.start.min(hb.start)..ha.end.max(hb.end))
-                            .any(|k| is_boundary(&toks[k]))
+                            .any(|k| is_boundary(&toks[k]) || toks[k].norm == ",")
                 });
                 if let Some(hb) = near {
                     let (start, end) = (ha.start.min(hb.start), ha.end.max(hb.end));
-                    if out
-                        .iter()
-                        .any(|m| m.topic == ti && m.start < end && start < m.end)
+                    if let Some(m) = out
+                        .iter_mut()
+                        .find(|m| m.topic == ti && m.start < end && start < m.end)
                     {
+                        // an action pair over a term ("put boots on the ground")
+                        if p.action {
+                            m.start = m.start.min(start);
+                            m.end = m.end.max(end);
+                            m.kind = TermKind::Action;
+                        }
                         continue;
                     }
                     out.push(TopicMention {
@@ -333,6 +352,53 @@ fn find_topics(profile: &Profile, toks: &[Token]) -> Vec<TopicMention> {
     // only when a possessive or an adjective names whose they are (set later)
     out.sort_by_key(|m| (m.start, m.end));
     out
+}
+
+/// The holder's own forces, named with an adjective, a name or a first
+/// person ("Italian soldiers", "Bundeswehr troops", "our soldiers"): a
+/// topic mention of each topic that declares such nouns.
+fn own_forces(
+    profile: &Profile,
+    toks: &[Token],
+    marks: &Marks,
+    mentions: &[Mention],
+    topics: &mut Vec<TopicMention>,
+) {
+    for (ti, t) in profile.topics.iter().enumerate() {
+        if t.own_nouns.is_empty() {
+            continue;
+        }
+        let nouns = t.own_nouns.find_all(toks);
+        for n in &nouns {
+            // the owner within two words before the noun, or right after it
+            let owner_span = mentions
+                .iter()
+                .filter(|m| matches!(m.via, Via::Owner | Via::Name))
+                .find(|m| {
+                    (m.end <= n.start && n.start - m.end <= 2 && (m.end..n.start).all(|k| toks[k].is_word()))
+                        || (m.start >= n.end && m.start - n.end <= 1 && m.via == Via::Owner)
+                })
+                .map(|m| (m.start.min(n.start), m.end.max(n.end)));
+            let first = marks
+                .of(Class::FirstPerson)
+                .iter()
+                .find(|f| f.end <= n.start && n.start - f.end <= 2)
+                .map(|f| (f.start, n.end));
+            if let Some((a, b)) = owner_span.or(first) {
+                if topics.iter().any(|m| m.start < b && a < m.end && m.topic == ti) {
+                    continue;
+                }
+                topics.push(TopicMention {
+                    topic: ti,
+                    start: a,
+                    end: b,
+                    kind: TermKind::Strong,
+                    own: true,
+                });
+            }
+        }
+    }
+    topics.sort_by_key(|m| (m.start, m.end));
 }
 
 /// The actors named, with adjectives read as speakers, owners or mere
@@ -444,7 +510,12 @@ pub fn attached(toks: &[Token], i: usize) -> bool {
 /// dashes; a complementizer opens the content of what was said or asked
 /// for; conditions, "if", time and question words and relative pronouns
 /// open a subordinate clause that runs to the next comma.
-fn clauses(toks: &[Token], marks: &Marks, mentions: &[Mention]) -> Vec<Clause> {
+fn clauses(
+    toks: &[Token],
+    marks: &Marks,
+    mentions: &[Mention],
+    topics: &[TopicMention],
+) -> Vec<Clause> {
     let n = toks.len();
     let mut out: Vec<Clause> = Vec::new();
     let mut start = 0usize;
@@ -534,7 +605,7 @@ fn clauses(toks: &[Token], marks: &Marks, mentions: &[Mention]) -> Vec<Clause> {
                 push(&mut out, start, i, kind, gov);
             }
             let g = if k == ClauseKind::Content {
-                governor(marks, i)
+                governor(marks, topics, i)
             } else {
                 Governor::None
             };
@@ -568,17 +639,18 @@ fn clauses(toks: &[Token], marks: &Marks, mentions: &[Mention]) -> Vec<Clause> {
 /// What governs a content clause opened at `i`: a reporting verb ("said
 /// that"), a stance cue ("demanded that"), or neither (a noun: "the belief
 /// that"). A word or two may come between ("said on Monday that").
-fn governor(marks: &Marks, i: usize) -> Governor {
+fn governor(marks: &Marks, topics: &[TopicMention], i: usize) -> Governor {
+    let in_topic = |k: usize| topics.iter().any(|t| t.start <= k && k < t.end);
     let near = |c: Class| {
         marks
             .of(c)
             .iter()
-            .any(|s| s.end <= i && i - s.end <= 3 && s.end > 0)
+            .any(|s| s.end <= i && i - s.end <= 3 && s.end > 0 && !in_topic(s.start))
     };
-    if near(Class::AddressVerbs) || near(Class::Deontic) {
-        Governor::Cue
-    } else if near(Class::Reporting) || near(Class::Denials) {
+    if near(Class::Reporting) || near(Class::Denials) {
         Governor::Reporting
+    } else if near(Class::AddressVerbs) || near(Class::Deontic) {
+        Governor::Cue
     } else if near(Class::Supports)
         || near(Class::Opposes)
         || near(Class::RuleOut)
