@@ -143,11 +143,15 @@ pub fn resolve_references(s: &mut Sentence, ctx: &Context) {
         }
         let word_start = i == 0 || !toks[i - 1].is_word() || s.marks.ending_at(Class::Complementizers, i).is_some() || s.marks.ending_at(Class::Reporting, i).is_some() || s.marks.ending_at(Class::Conjunctions, i).is_some();
         if s.marks.at(Class::PersonPronouns, i).is_some() && !s.after_preposition(i) && toks[i].is_word() {
-            if let Some(a) = named_person.or(ctx.last_person).or(ctx.last_speaker) {
+            if let Some(a) = named_person {
+                extra.push(same_sentence(a, i, i + 1, MentionKind::Person));
+            } else if let Some(a) = ctx.last_person.or(ctx.last_speaker) {
                 extra.push(reference(a, i, i + 1, MentionKind::Person));
             }
         } else if s.marks.at(Class::ThingPronouns, i).is_some() && !s.after_preposition(i) && word_start {
-            if let Some(a) = named_state.or(ctx.last_actor) {
+            if let Some(a) = named_state {
+                extra.push(same_sentence(a, i, i + 1, MentionKind::Alias));
+            } else if let Some(a) = ctx.last_actor {
                 extra.push(reference(a, i, i + 1, MentionKind::Alias));
             }
         } else if let Some(d) = s.marks.at(Class::Determiners, i) {
@@ -188,6 +192,18 @@ pub fn resolve_references(s: &mut Sentence, ctx: &Context) {
     }
     s.mentions.extend(extra);
     s.mentions.sort_by_key(|m| m.start);
+}
+
+/// A pronoun that points to an actor named earlier in the same sentence:
+/// as good as the name.
+fn same_sentence(actor: usize, start: usize, end: usize, kind: MentionKind) -> Mention {
+    Mention {
+        actor,
+        start,
+        end,
+        kind,
+        via: Via::Name,
+    }
 }
 
 fn reference(actor: usize, start: usize, end: usize, kind: MentionKind) -> Mention {
@@ -325,9 +341,14 @@ fn compose(outer: CueKind, inner: CueKind) -> (CueKind, usize) {
 fn governing(s: &Sentence, tm: &TopicMention, a: usize, b: usize) -> Option<(Cue, usize)> {
     let cues = cues_in(s, a, b);
     let after: Vec<usize> = (0..cues.len()).filter(|&k| cues[k].start >= tm.end).collect();
+    // a cue before the topic (or around it: "lehnt … ab")
     let idx = cues
         .iter()
-        .rposition(|c| c.end <= tm.start || (c.start >= tm.start && c.start < tm.end))
+        .rposition(|c| {
+            c.end <= tm.start
+                || (c.start < tm.start && c.end >= tm.end)
+                || (c.start >= tm.start && c.start < tm.end)
+        })
         .or_else(|| {
             // a participle right after the topic ("soldiers sent to …")
             // modifies it when another cue follows
@@ -338,7 +359,11 @@ fn governing(s: &Sentence, tm: &TopicMention, a: usize, b: usize) -> Option<(Cue
             }
         });
     let Some(mut k) = idx else {
-        return (tm.kind == TermKind::Action).then_some((
+        // an act named after a preposition is a noun ("his position on
+        // sending troops"), not something done
+        let nominal = s.after_preposition(tm.start)
+            || (tm.start > 0 && s.marks.ending_at(Class::Prepositions, tm.start).is_some());
+        return (tm.kind == TermKind::Action && !nominal).then_some((
             Cue {
                 kind: CueKind::Action,
                 start: tm.start,
@@ -401,8 +426,41 @@ fn candidates<'s>(s: &'s Sentence, a: usize, b: usize, tm: &TopicMention) -> Vec
                 && !(m.start >= tm.start && m.end <= tm.end)
         })
         .filter(|m| !s.after_preposition(m.start) || agent_of(s, m))
+        .filter(|m| !in_prepositional_list(s, m))
         .filter(|m| !addressee(s, m))
         .collect()
+}
+
+/// Is the mention a later member of a list that follows a preposition
+/// ("between Ukraine, the United States and Europe")?
+fn in_prepositional_list(s: &Sentence, m: &Mention) -> bool {
+    let mut k = m.start;
+    let mut comma = false;
+    loop {
+        // this item's own article
+        while k > 0 && s.marks.covers(Class::Determiners, k - 1) {
+            k -= 1;
+        }
+        if k == 0 {
+            return false;
+        }
+        let t = s.toks[k - 1].norm.as_str();
+        if !(t == "," || s.marks.covers(Class::Conjunctions, k - 1)) {
+            return false;
+        }
+        comma |= t == ",";
+        k -= 1;
+        let Some(o) = s.mentions.iter().find(|o| o.end == k && o.start < k) else {
+            return false;
+        };
+        if s.after_preposition(o.start) && !agent_of(s, o) {
+            // a phrase that opens the clause ("In contrast to X, Y …") ends
+            // at its comma
+            let opening = s.clause_of(o.start).start + 4 >= o.start;
+            return !(comma && opening);
+        }
+        k = o.start;
+    }
 }
 
 /// Is the mention the agent of a passive ("by Warsaw", "by the Kremlin")?
@@ -448,12 +506,13 @@ fn coordinated<'s>(s: &'s Sentence, all: &[&'s Mention], m: &'s Mention) -> Vec<
 /// An actor right after the cue and a preposition ("a non-starter for
 /// Kyiv", "unacceptable to Moscow"): who the evaluation is for.
 fn experiencer<'s>(s: &'s Sentence, cue: &Cue, b: usize) -> Option<&'s Mention> {
+    let p = s.marks.at(Class::Prepositions, cue.end)?;
     s.mentions.iter().find(|m| {
         m.can_hold()
-            && m.start >= cue.end
-            && m.start <= cue.end + 4
+            && m.start >= p.end
+            && m.start <= p.end + 1
             && m.end <= b
-            && s.marks.within(Class::Prepositions, cue.end, m.start).next().is_some()
+            && (p.end..m.start).all(|k| s.marks.covers(Class::Determiners, k))
     })
 }
 
@@ -566,6 +625,8 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
             .find(|m| {
                 (m.via == Via::Owner && m.start + 4 >= tm.start && m.end <= tm.end + 4)
                     || (tm.own && m.start >= tm.start && m.end <= tm.end && m.can_hold())
+                    // a name right before the forces ("U.S. troops")
+                    || (m.via == Via::Name && m.end == tm.start && profile.topics[tm.topic].own_nouns.longest_at(&s.toks, tm.start).is_some())
             });
         let possessive = cands
             .iter()
@@ -585,7 +646,8 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
         // (actor, how found, where its mention ends)
         let mut holders: Vec<(usize, HolderVia, Option<usize>)> = Vec::new();
         if let Some(m) = owner {
-            holders.push((m.actor, HolderVia::Owner, None));
+            // "no U.S. troops": the negation sits before the owner
+            holders.push((m.actor, HolderVia::Owner, Some(ca)));
         } else if let Some(m) = agent {
             holders.push((m.actor, HolderVia::Agent, None));
         } else if let Some(m) = judged {
@@ -634,7 +696,10 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
             .any(|r| r.end <= cue.start && cue.start - r.end <= 3 && r.start >= scope_a);
         for (holder, via, at) in holders {
             // negators from the holder (or the clause) to the topic
-            let from = at.filter(|e| *e <= cue.start).unwrap_or(ca.min(scope_a)).max(scope_a.min(ca));
+            let from = at
+                .filter(|e| *e <= cue.start || via == HolderVia::Owner)
+                .unwrap_or(ca.min(scope_a))
+                .max(scope_a.min(ca));
             let negations = negations(s, from, tm.end.max(cue.end), tm) + extra;
             let spk = match via {
                 HolderVia::Speaker | HolderVia::Context => holder,
@@ -783,19 +848,23 @@ fn negations(s: &Sentence, a: usize, b: usize, tm: &TopicMention) -> usize {
     let not_really = |i: usize| {
         in_cue(i) || s.marks.of(Class::NotNegators).iter().any(|x| x.start <= i && i < x.end)
     };
+    // a gapped negation ("ne … pas", "non … mai") counts once, and so do
+    // its words written alone; two openings reaching one close count once
+    let mut gaps: Vec<super::sentence::Span> = Vec::new();
+    for x in s.marks.within(Class::Negators, a, b).filter(|x| x.head != x.end) {
+        if !gaps.iter().any(|g| g.tail == x.tail || g.start == x.start) {
+            gaps.push(*x);
+        }
+    }
     let singles = s
         .marks
         .within(Class::Negators, a, b)
         .filter(|x| x.head == x.end)
         .filter(|x| !(tm.start < x.start && x.start < tm.end))
         .filter(|x| !not_really(x.start))
+        .filter(|x| !gaps.iter().any(|g| g.holds(x.start)))
         .count();
-    // a gapped negation ("ne … pas") counts once, where it starts
-    let gapped = s
-        .marks
-        .within(Class::Negators, a, b)
-        .filter(|x| x.head != x.end)
-        .count();
+    let gapped = gaps.len();
     singles + gapped
 }
 

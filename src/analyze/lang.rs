@@ -186,7 +186,7 @@ pub struct Pack {
 }
 
 /// How many words a gapped phrase may span.
-pub const GAP: usize = 8;
+pub const GAP: usize = 12;
 
 impl Pack {
     /// Parses a pack; `origin` names it in errors.

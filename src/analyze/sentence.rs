@@ -348,8 +348,28 @@ fn find_topics(profile: &Profile, toks: &[Token]) -> Vec<TopicMention> {
             }
         }
     }
-    // the holder's own forces: "soldiers" and the like, counted for a topic
-    // only when a possessive or an adjective names whose they are (set later)
+    // "the deployment of multinational forces": an own-forces action that
+    // overlaps another topic's phrase is that topic's
+    let own_topic = |t: usize| !profile.topics[t].own_nouns.is_empty();
+    let snapshot = out.clone();
+    out.retain(|m| {
+        !(own_topic(m.topic)
+            && m.kind == TermKind::Action
+            && snapshot
+                .iter()
+                .any(|o| o.topic != m.topic && o.start < m.end && m.start < o.end))
+    });
+    // the other topic takes the act over ("sending troops from NATO countries")
+    for m in snapshot.iter().filter(|m| own_topic(m.topic) && m.kind == TermKind::Action) {
+        if let Some(o) = out
+            .iter_mut()
+            .find(|o| o.topic != m.topic && o.start < m.end && m.start < o.end)
+        {
+            o.start = o.start.min(m.start);
+            o.end = o.end.max(m.end);
+            o.kind = TermKind::Action;
+        }
+    }
     out.sort_by_key(|m| (m.start, m.end));
     out
 }
@@ -375,8 +395,8 @@ fn own_forces(
                 .iter()
                 .filter(|m| matches!(m.via, Via::Owner | Via::Name))
                 .find(|m| {
-                    (m.end <= n.start && n.start - m.end <= 2 && (m.end..n.start).all(|k| toks[k].is_word()))
-                        || (m.start >= n.end && m.start - n.end <= 1 && m.via == Via::Owner)
+                    (m.end <= n.start && n.start - m.end <= usize::from(m.via == Via::Name) && (m.end..n.start).all(|k| toks[k].is_word()))
+                        || (m.start == n.end && m.via == Via::Owner)
                 })
                 .map(|m| (m.start.min(n.start), m.end.max(n.end)));
             let first = marks
@@ -484,18 +504,21 @@ fn adjective_role(
             .iter()
             .any(|t| t.own_nouns.longest_at(toks, k).is_some())
     };
-    if near(h.end, after, &|k| own(k) && words_between(h.end, k))
-        || near(before, h.start, &|k| {
-            own(k)
-                && profile
-                    .topics
-                    .iter()
-                    .filter_map(|t| t.own_nouns.longest_at(toks, k))
-                    .any(|o| o.end <= h.start && words_between(o.end, h.start))
-        })
+    // right next to the noun ("Italian soldiers", "soldats français")
+    if own(h.end)
+        || profile
+            .topics
+            .iter()
+            .filter_map(|t| {
+                (h.start.saturating_sub(3)..h.start)
+                    .find_map(|k| t.own_nouns.longest_at(toks, k).filter(|o| o.end == h.start))
+            })
+            .next()
+            .is_some()
     {
         return Via::Owner;
     }
+    let _ = near;
     let _ = (pack, topics);
     Via::Modifier
 }
