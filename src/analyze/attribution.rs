@@ -425,7 +425,7 @@ fn candidates<'s>(s: &'s Sentence, a: usize, b: usize, tm: &TopicMention) -> Vec
                 .any(|t| m.start >= t.start && m.end <= t.end && t.kind != TermKind::Action && !t.own)
                 && !(m.start >= tm.start && m.end <= tm.end)
         })
-        .filter(|m| !s.after_preposition(m.start) || agent_of(s, m))
+        .filter(|m| !s.after_preposition(m.start))
         .filter(|m| !in_prepositional_list(s, m))
         .filter(|m| !addressee(s, m))
         .collect()
@@ -578,6 +578,7 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
             frame.denied = (d.start < tm.start && (ca <= d.start || clause.kind == ClauseKind::Content))
                 || (d.start >= tm.end && s.marks.any_in(Class::ReportNouns, 0, tm.start));
         }
+        let denial_at = denial.map(|d| d.start);
         // a content clause asked for by a cue ("demanded that Kyiv cede …"):
         // the one who asks holds it, with the asking cue over the content's
         let asked = clause.kind == ClauseKind::Content && clause.gov == Governor::Cue;
@@ -609,10 +610,11 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
         }
         // the agent of the governing verb ("ruled out by Berlin"), not of a
         // participle elsewhere ("designed by the coalition")
-        let agent = cands
+        let agent = s
+            .mentions
             .iter()
-            .find(|m| agent_of(s, m) && m.start >= cue.end && m.start - cue.end <= 4)
-            .copied();
+            .filter(|m| m.can_hold() && m.start >= ca && m.end <= cb)
+            .find(|m| agent_of(s, m) && m.start >= cue.end && m.start - cue.end <= 4);
         // "X is unacceptable to Moscow": the topic before the cue, an actor
         // after it and a preposition
         let judged = (cue.start >= tm.end && !missing)
@@ -632,9 +634,12 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
             .iter()
             .find(|m| s.marks.at(Class::Possessives, m.end).is_some() && m.end < cue.start && cue.start - m.end <= 4)
             .copied();
+        // the actor before the cue; when the cue comes after the topic (a
+        // verb at the end, as in German), the actor before the topic
+        let before_at = if cue.start >= tm.end { tm.start } else { cue.start };
         let before_cue = cands
             .iter()
-            .filter(|m| m.end <= cue.start && s.marks.at(Class::Possessives, m.end).is_none())
+            .filter(|m| m.end <= before_at && s.marks.at(Class::Possessives, m.end).is_none())
             .max_by_key(|m| m.end)
             .copied();
         let after_cue = cands
@@ -660,8 +665,18 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
                 holders.push((a, HolderVia::Speaker, None));
             }
         } else if let Some(m) = before_cue {
-            for c in coordinated(s, &cands, m) {
-                holders.push((c.actor, via_of(c, HolderVia::Before), Some(m.end)));
+            let group = coordinated(s, &cands, m);
+            // "neither X nor Y": negators from the first of the group on
+            let first = group.iter().map(|c| c.start).min().unwrap_or(m.start);
+            let from = if group.len() > 1 {
+                s.marks
+                    .ending_at(Class::Negators, first)
+                    .map_or(first, |n| n.start)
+            } else {
+                m.end
+            };
+            for c in group {
+                holders.push((c.actor, via_of(c, HolderVia::Before), Some(from)));
             }
         } else if let Some(m) = after_cue {
             holders.push((m.actor, via_of(m, HolderVia::After), None));
@@ -694,6 +709,11 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
             .of(Class::Reversals)
             .iter()
             .any(|r| r.end <= cue.start && cue.start - r.end <= 3 && r.start >= scope_a);
+        // the denial verb itself governing the topic is the stance, not a
+        // frame around another one
+        if !missing && denial_at.is_some_and(|d| cue.start <= d && d < cue.end.max(cue.start + 1)) {
+            frame.denied = false;
+        }
         for (holder, via, at) in holders {
             // negators from the holder (or the clause) to the topic
             let from = at

@@ -464,6 +464,29 @@ fn find_mentions(
         }
         out.push(m);
     }
+    // adjectives joined to an owner share its role ("British, French and
+    // Turkish soldiers", "soldats britanniques, français et turcs")
+    let joined = |a: &Mention, b: &Mention| {
+        let (x, y) = if a.end <= b.start { (a.end, b.start) } else { (b.end, a.start) };
+        y >= x
+            && y - x <= 2
+            && (x..y).all(|k| toks[k].norm == "," || marks.covers(Class::Conjunctions, k))
+    };
+    loop {
+        let mut changed = false;
+        for i in 0..out.len() {
+            if out[i].via != Via::Modifier || out[i].kind != MentionKind::Adjective {
+                continue;
+            }
+            if out.iter().any(|o| o.via == Via::Owner && o.kind == MentionKind::Adjective && joined(&out[i], o)) {
+                out[i].via = Via::Owner;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
     out
 }
 
@@ -482,8 +505,13 @@ fn adjective_role(
     let near = |lo: usize, hi: usize, f: &dyn Fn(usize) -> bool| (lo..hi.min(toks.len())).any(f);
     let before = h.start.saturating_sub(3);
     let after = h.end + 3;
-    let speaker = |k: usize| marks.of(Class::SpeakerNouns).iter().any(|s| s.start == k)
-        || marks.of(Class::PersonRoles).iter().any(|s| s.start == k);
+    // a speaker's noun, or a document's ("the American plan": its owner holds
+    // what it says)
+    let speaker = |k: usize| {
+        marks.of(Class::SpeakerNouns).iter().any(|s| s.start == k)
+            || marks.of(Class::PersonRoles).iter().any(|s| s.start == k)
+            || marks.of(Class::DocumentNouns).iter().any(|s| s.start == k)
+    };
     let words_between = |a: usize, b: usize| (a..b).all(|k| toks[k].is_word());
     // after the adjective ("Russian officials") or before it ("officials russes")
     if (h.end..after.min(toks.len())).any(|k| speaker(k) && words_between(h.end, k)) {
@@ -494,6 +522,7 @@ fn adjective_role(
             .of(Class::SpeakerNouns)
             .iter()
             .chain(marks.of(Class::PersonRoles))
+            .chain(marks.of(Class::DocumentNouns))
             .any(|s| s.start == k && s.end <= h.start && words_between(s.end, h.start))
     }) {
         return Via::Speaker;
