@@ -169,6 +169,10 @@ pub struct RawRelevance {
     /// Other debates that share the words.
     #[serde(default)]
     pub off_topic: Words,
+    /// When the debate's questions apply ("a ceasefire", "a peace deal"): a
+    /// condition that names only this is timing, not a condition.
+    #[serde(default)]
+    pub timing: Words,
 }
 
 /// Pins the date of a seed whose text carries none.
@@ -590,6 +594,8 @@ pub struct Profile {
     pub topic_lex: Lexicon<(usize, TermKind)>,
     pub anchors: Lexicon<()>,
     pub off_topic: Lexicon<()>,
+    /// When the questions apply: conditions naming this are timing.
+    pub timing: Lexicon<()>,
     pub langs: Languages,
     pub seed_dates: HashMap<String, NaiveDate>,
     index: TokenIndex,
@@ -767,6 +773,7 @@ impl Profile {
             topic_lex,
             anchors: lex(&raw.relevance.anchors.all()),
             off_topic: lex(&raw.relevance.off_topic.all()),
+            timing: lex(&raw.relevance.timing.all()),
             langs,
             seed_dates,
             index: TokenIndex::default(),
@@ -781,6 +788,7 @@ impl Profile {
             &mut self.topic_lex,
             &mut self.anchors,
             &mut self.off_topic,
+            &mut self.timing,
         ];
         for t in &mut self.topics {
             all.push(&mut t.own_nouns);

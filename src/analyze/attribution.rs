@@ -373,6 +373,18 @@ fn governing(s: &Sentence, tm: &TopicMention, a: usize, b: usize) -> Option<(Cue
         ));
     };
     let mut cue = cues[k];
+    // a topic in a prepositional phrase beyond another topic is not what
+    // the cue governs ("will not send troops … under the guarantees";
+    // "nach Beratungen über Garantien … vor der Entsendung … gewarnt")
+    let between = |a: usize, b: usize| s.topics.iter().any(|o| o.start >= a && o.end <= b && o.topic != tm.topic);
+    let in_phrase = s.after_preposition(tm.start)
+        || (tm.start > 0 && s.marks.ending_at(Class::Prepositions, tm.start).is_some());
+    if in_phrase
+        && ((cue.end <= tm.start && between(cue.end, tm.start))
+            || (cue.start >= tm.end && between(tm.end, cue.start + (cue.end - cue.start))))
+    {
+        return None;
+    }
     // the topic's own action under the cue ("refuses to send troops")
     if tm.kind == TermKind::Action && cue.end <= tm.start {
         let (kind, _) = compose(cue.kind, CueKind::Action);
@@ -560,10 +572,14 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
         frame.historical = historical(profile, s, ca, cb);
         // a stated condition anywhere in the sentence; a plain "if" only
         // when it names no trigger ("if Russia attacks again")
+        // a condition that names only when the question applies ("if a
+        // ceasefire is reached") is timing
+        let timing = |c: &super::sentence::Clause| profile.timing.any(&s.toks[c.start..c.end]);
         frame.condition = s.clauses.iter().any(|c| {
             c.start != ca
                 && (c.kind == ClauseKind::Condition
                     || (c.kind == ClauseKind::If && !s.marks.any_in(Class::Triggers, c.start, c.end)))
+                && !timing(c)
                 && !joined_between(s, ca.min(c.start), cb.max(c.end), (ca, cb), (c.start, c.end))
         });
         // "will not … until …": not before, so on a condition
@@ -636,12 +652,16 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
             .copied();
         // the actor before the cue; when the cue comes after the topic (a
         // verb at the end, as in German), the actor before the topic
-        let before_at = if cue.start >= tm.end { tm.start } else { cue.start };
-        let before_cue = cands
-            .iter()
-            .filter(|m| m.end <= before_at && s.marks.at(Class::Possessives, m.end).is_none())
-            .max_by_key(|m| m.end)
-            .copied();
+        let verb_last = cue.start >= tm.end && !missing;
+        let before_at = if verb_last { tm.start } else { cue.start };
+        let eligible = |m: &&&Mention| m.end <= before_at && s.marks.at(Class::Possessives, m.end).is_none();
+        // with the verb at the end the subject comes first ("dass die USA
+        // der Ukraine Garantien geben"); otherwise the nearest before the cue
+        let before_cue = if verb_last {
+            cands.iter().filter(eligible).min_by_key(|m| m.start).copied()
+        } else {
+            cands.iter().filter(eligible).max_by_key(|m| m.end).copied()
+        };
         let after_cue = cands
             .iter()
             .filter(|m| m.start >= cue.end && m.end <= tm.start && s.marks.at(Class::Possessives, m.end).is_none())
@@ -689,7 +709,9 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
             }
         } else if first_person && let Some((a, _, _)) = speaker {
             holders.push((a, HolderVia::Speaker, None));
-        } else if let Some((a, _, _)) = speaker {
+        } else if let Some((a, _, _)) = speaker.filter(|_| profile.topics[tm.topic].own_nouns.is_empty()) {
+            // sending one's own forces needs someone who sends them: who
+            // speaks of a deployment is not its sender
             holders.push((a, HolderVia::Speaker, None));
         } else if s.mentions.iter().all(|m| !m.can_hold()) {
             // no actor in the whole sentence: the one who spoke before
@@ -702,6 +724,28 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
         if asked && let Some(g) = s.marks.of(Class::Supports).iter().chain(s.marks.of(Class::Opposes)).chain(s.marks.of(Class::AddressVerbs)).filter(|x| x.end <= ca).max_by_key(|x| x.end) {
             // the asking cue is the governing one
             cue.start = g.start.min(cue.start);
+        }
+        // "X agreed that Y …": X agrees with what the clause says
+        if clause.kind == ClauseKind::Content
+            && clause.gov == Governor::Agreed
+            && let Some(prev) = s.clauses.iter().rfind(|c| c.end <= ca)
+        {
+            let agree = s
+                .marks
+                .of(Class::Supports)
+                .iter()
+                .filter(|x| x.end <= ca && x.start >= prev.start)
+                .max_by_key(|x| x.end);
+            if let Some(g) = agree {
+                let main = candidates(s, prev.start, g.start, tm);
+                if let Some(m) = main.iter().max_by_key(|m| m.end) {
+                    for c in coordinated(s, &main, m) {
+                        if !holders.iter().any(|h| h.0 == c.actor) {
+                            holders.push((c.actor, via_of(c, HolderVia::Before), None));
+                        }
+                    }
+                }
+            }
         }
         let rivals = cands.iter().filter(|m| !holders.iter().any(|h| h.0 == m.actor)).count();
         let reversed = s
