@@ -811,8 +811,8 @@ fn secondary(
                 // the clause follows a document noun ("the plan, which …",
                 // "a framework that …")
                 let doc = (c.kind == ClauseKind::Relative
-                    && c.start >= 2
-                    && s.marks.ending_at(Class::DocumentNouns, c.start - 1).is_some())
+                    && ((c.start >= 2 && s.marks.ending_at(Class::DocumentNouns, c.start - 1).is_some())
+                        || s.marks.ending_at(Class::DocumentNouns, c.start).is_some()))
                     || (c.kind == ClauseKind::Content
                         && c.gov == Governor::None
                         && s.marks.ending_at(Class::DocumentNouns, c.start).is_some());

@@ -328,13 +328,44 @@ impl Languages {
             }
         }
         let best = counts.iter().copied().max().unwrap_or(0);
-        if best < 2 || counts[self.default] == best {
+        if best >= 2 {
+            if counts[self.default] == best {
+                return self.default;
+            }
+            return counts
+                .iter()
+                .position(|&c| c == best)
+                .unwrap_or(self.default);
+        }
+        // a short text: the grammar words each pack knows, where only one
+        // pack knows them
+        let classes = [
+            Class::Determiners,
+            Class::Prepositions,
+            Class::Conjunctions,
+            Class::Complementizers,
+            Class::Negators,
+            Class::Reporting,
+        ];
+        let mut counts = vec![0usize; self.packs.len()];
+        let window: Vec<Token> = toks.iter().take(200).cloned().collect();
+        for i in 0..window.len() {
+            let knows: Vec<usize> = (0..self.packs.len())
+                .filter(|&p| {
+                    classes
+                        .iter()
+                        .any(|c| self.packs[p].class(*c).longest_at(&window, i).is_some())
+                })
+                .collect();
+            if knows.len() == 1 {
+                counts[knows[0]] += 1;
+            }
+        }
+        let best = counts.iter().copied().max().unwrap_or(0);
+        if best == 0 || counts.iter().filter(|&&c| c == best).count() > 1 {
             return self.default;
         }
-        counts
-            .iter()
-            .position(|&c| c == best)
-            .unwrap_or(self.default)
+        counts.iter().position(|&c| c == best).unwrap_or(self.default)
     }
 }
 
@@ -370,5 +401,7 @@ mod tests {
         assert_eq!(code("Il governo ha dichiarato lunedì che non sostiene il piano per la pace."), "it");
         assert_eq!(code("The government said on Monday that it does not support the plan."), "en");
         assert_eq!(code("Kyiv"), "en");
+        // a short sentence without the commonest words: the grammar words tell
+        assert_eq!(code("La Pologne soutient l'adhésion de l'Ukraine à l'Alliance, a affirmé Sikorski."), "fr");
     }
 }

@@ -649,8 +649,12 @@ fn clauses(
         let mut opened = false;
         for (c, k) in opens {
             let Some(s) = marks.at(c, i) else { continue };
-            // a relative pronoun opens a clause only after a comma
-            if c == Class::Relatives && !(i > 0 && toks[i - 1].norm == ",") {
+            // a relative pronoun opens a clause after a comma, or right after
+            // a document ("un accord qui …", "ein Plan, der …")
+            if c == Class::Relatives
+                && !(i > 0 && toks[i - 1].norm == ",")
+                && marks.ending_at(Class::DocumentNouns, i).is_none()
+            {
                 continue;
             }
             if i > start {
