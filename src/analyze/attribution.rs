@@ -342,13 +342,26 @@ fn governing(s: &Sentence, tm: &TopicMention, a: usize, b: usize) -> Option<(Cue
     let cues = cues_in(s, a, b);
     let after: Vec<usize> = (0..cues.len()).filter(|&k| cues[k].start >= tm.end).collect();
     // a cue before the topic (or around it: "lehnt … ab")
-    let idx = cues
+    let before = cues.iter().rposition(|c| {
+        c.end <= tm.start || (c.start < tm.start && c.end >= tm.end) || (c.start >= tm.start && c.start < tm.end)
+    });
+    // an act named by its verb needs no cue after it ("would not withdraw
+    // its troops … and urged …")
+    let has_subject = s
+        .mentions
         .iter()
-        .rposition(|c| {
-            c.end <= tm.start
-                || (c.start < tm.start && c.end >= tm.end)
-                || (c.start >= tm.start && c.start < tm.end)
-        })
+        .any(|m| m.can_hold() && m.end <= tm.start && m.start >= a);
+    if before.is_none() && tm.kind == TermKind::Action && !s.after_preposition(tm.start) && has_subject {
+        return Some((
+            Cue {
+                kind: CueKind::Action,
+                start: tm.start,
+                end: tm.end,
+            },
+            0,
+        ));
+    }
+    let idx = before
         .or_else(|| {
             // a participle right after the topic ("soldiers sent to …")
             // modifies it when another cue follows
@@ -569,7 +582,9 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
         let mut frame = sentence_frame;
         frame.subordinate = matches!(clause.kind, ClauseKind::Time | ClauseKind::Condition | ClauseKind::If);
         frame.indirect_question = clause.kind == ClauseKind::Question;
-        frame.historical = historical(profile, s, ca, cb);
+        // a year or a word for the past near the topic (not in a trailing
+        // "…, echoing what leaders said in 2024")
+        frame.historical = historical(profile, s, ca, cb.min(tm.end + 8));
         // a stated condition anywhere in the sentence; a plain "if" only
         // when it names no trigger ("if Russia attacks again")
         // a condition that names only when the question applies ("if a
@@ -662,8 +677,12 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
         } else {
             cands.iter().filter(eligible).max_by_key(|m| m.end).copied()
         };
+        // a subject after the verb: only where the verb comes second
+        // ("lehnt Russland die Garantien ab"); elsewhere an actor between
+        // verb and topic is a recipient ("give Ukraine guarantees")
         let after_cue = cands
             .iter()
+            .filter(|_| s.verb_second)
             .filter(|m| m.start >= cue.end && m.end <= tm.start && s.marks.at(Class::Possessives, m.end).is_none())
             .min_by_key(|m| m.start)
             .copied();

@@ -168,6 +168,9 @@ pub struct RawLanguage {
     pub abbreviations: Vec<String>,
     #[serde(default)]
     pub months: Vec<Vec<String>>,
+    /// The finite verb comes second, so a subject may follow it.
+    #[serde(default)]
+    pub verb_second: bool,
 }
 
 /// A compiled pack.
@@ -175,6 +178,8 @@ pub struct RawLanguage {
 pub struct Pack {
     pub code: String,
     pub name: String,
+    /// The finite verb comes second: a subject may follow it.
+    pub verb_second: bool,
     function_words: HashSet<String>,
     abbreviations: HashSet<String>,
     /// Month name → number (1..=12).
@@ -215,6 +220,7 @@ impl Pack {
         Ok(Pack {
             code: raw.language.code.clone(),
             name: raw.language.name.clone(),
+            verb_second: raw.language.verb_second,
             function_words: raw.language.function_words.iter().map(fold_word).collect(),
             abbreviations: raw
                 .language
@@ -273,6 +279,7 @@ fn split_gaps(phrases: &[String]) -> (Lexicon<()>, Vec<(Phrase, Phrase)>) {
     let mut p = Pack {
         code: String::new(),
         name: String::new(),
+        verb_second: false,
         function_words: HashSet::new(),
         abbreviations: HashSet::new(),
         months: HashMap::new(),

@@ -204,6 +204,8 @@ pub struct Clause {
 /// A sentence read.
 #[derive(Debug, Clone)]
 pub struct Sentence {
+    /// The language pack it was read with.
+    pub verb_second: bool,
     pub text: String,
     pub toks: Vec<Token>,
     pub marks: Marks,
@@ -223,6 +225,7 @@ impl Sentence {
         own_forces(profile, &toks, &marks, &mentions, &mut topics);
         let clauses = clauses(&toks, &marks, &mentions, &topics);
         Sentence {
+            verb_second: pack.verb_second,
             text: text.to_string(),
             toks,
             marks,
@@ -649,6 +652,10 @@ fn clauses(
         let mut opened = false;
         for (c, k) in opens {
             let Some(s) = marks.at(c, i) else { continue };
+            // "providing that backstop": a determiner, not a clause
+            if c == Class::Complementizers && topics.iter().any(|t| t.start == s.end) {
+                continue;
+            }
             // a relative pronoun opens a clause after a comma, or right after
             // a document ("un accord qui …", "ein Plan, der …")
             if c == Class::Relatives
@@ -661,7 +668,7 @@ fn clauses(
                 push(&mut out, start, i, kind, gov);
             }
             let g = if k == ClauseKind::Content {
-                governor(marks, topics, i)
+                governor(toks, marks, topics, i)
             } else {
                 Governor::None
             };
@@ -695,13 +702,18 @@ fn clauses(
 /// What governs a content clause opened at `i`: a reporting verb ("said
 /// that"), a stance cue ("demanded that"), or neither (a noun: "the belief
 /// that"). A word or two may come between ("said on Monday that").
-fn governor(marks: &Marks, topics: &[TopicMention], i: usize) -> Governor {
+fn governor(toks: &[Token], marks: &Marks, topics: &[TopicMention], i: usize) -> Governor {
     let in_topic = |k: usize| topics.iter().any(|t| t.start <= k && k < t.end);
     let near = |c: Class| {
-        marks
-            .of(c)
-            .iter()
-            .any(|s| s.end <= i && i - s.end <= 3 && s.end > 0 && !in_topic(s.start))
+        marks.of(c).iter().any(|s| {
+            s.end <= i
+                && i - s.end <= 8
+                && s.end > 0
+                && !in_topic(s.start)
+                // a comma may stand right before the complementizer ("sagte, dass")
+                && !(s.end..i.saturating_sub(1)).any(|k| matches!(toks[k].norm.as_str(), "," | ";" | ":"))
+                && (i - s.end <= 3 || !(s.end..i).any(|k| marks.of(Class::Complementizers).iter().any(|x| x.start == k)))
+        })
     };
     if near(Class::Reporting) || near(Class::Denials) {
         Governor::Reporting
