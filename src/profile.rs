@@ -99,6 +99,10 @@ pub struct RawPair {
     pub window: usize,
     #[serde(default)]
     pub action: bool,
+    /// The pair's act takes over another topic's phrase it overlaps
+    /// ("participate in a peacekeeping mission" is about one's own forces).
+    #[serde(default)]
+    pub over: bool,
 }
 
 /// A claim on one topic that also stands for a claim on another.
@@ -173,6 +177,10 @@ pub struct RawRelevance {
     /// condition that names only this is timing, not a condition.
     #[serde(default)]
     pub timing: Words,
+    /// Names that contain an actor's name and are not the actor ("Washington
+    /// Post", "Deutsche Welle").
+    #[serde(default)]
+    pub not_actors: Words,
 }
 
 /// Pins the date of a seed whose text carries none.
@@ -547,6 +555,7 @@ pub struct Pair {
     pub b: Lexicon<()>,
     pub window: usize,
     pub action: bool,
+    pub over: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -596,6 +605,8 @@ pub struct Profile {
     pub off_topic: Lexicon<()>,
     /// When the questions apply: conditions naming this are timing.
     pub timing: Lexicon<()>,
+    /// Names that contain an actor's and are not the actor.
+    pub not_actors: Lexicon<()>,
     pub langs: Languages,
     pub seed_dates: HashMap<String, NaiveDate>,
     index: TokenIndex,
@@ -742,6 +753,7 @@ impl Profile {
                     b: lex(&p.b.all()),
                     window: p.window,
                     action: p.action,
+                    over: p.over,
                 });
             }
             topics.push(Topic {
@@ -774,6 +786,7 @@ impl Profile {
             anchors: lex(&raw.relevance.anchors.all()),
             off_topic: lex(&raw.relevance.off_topic.all()),
             timing: lex(&raw.relevance.timing.all()),
+            not_actors: lex(&raw.relevance.not_actors.all()),
             langs,
             seed_dates,
             index: TokenIndex::default(),
@@ -789,6 +802,7 @@ impl Profile {
             &mut self.anchors,
             &mut self.off_topic,
             &mut self.timing,
+            &mut self.not_actors,
         ];
         for t in &mut self.topics {
             all.push(&mut t.own_nouns);

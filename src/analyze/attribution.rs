@@ -342,8 +342,15 @@ fn governing(s: &Sentence, tm: &TopicMention, a: usize, b: usize) -> Option<(Cue
     let cues = cues_in(s, a, b);
     let after: Vec<usize> = (0..cues.len()).filter(|&k| cues[k].start >= tm.end).collect();
     // a cue before the topic (or around it: "lehnt … ab")
+    // a cue before the topic, unless a reporting verb stands between them
+    // ("reiterated Ankara's commitment to peace … and said the country may
+    // contribute troops")
+    let reported_between = |c: &Cue| {
+        c.end <= tm.start && s.marks.any_in(Class::Reporting, c.end, tm.start)
+    };
     let before = cues.iter().rposition(|c| {
-        c.end <= tm.start || (c.start < tm.start && c.end >= tm.end) || (c.start >= tm.start && c.start < tm.end)
+        (c.end <= tm.start || (c.start < tm.start && c.end >= tm.end) || (c.start >= tm.start && c.start < tm.end))
+            && !reported_between(c)
     });
     // an act named by its verb needs no cue after it ("would not withdraw
     // its troops … and urged …")
@@ -767,11 +774,12 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
             }
         }
         let rivals = cands.iter().filter(|m| !holders.iter().any(|h| h.0 == m.actor)).count();
-        let reversed = s
-            .marks
-            .of(Class::Reversals)
-            .iter()
-            .any(|r| r.end <= cue.start && cue.start - r.end <= 3 && r.start >= scope_a);
+        // "dropped its demand for …" (before the cue) or "agreed to drop
+        // its goal of …" (between the cue and the topic)
+        let reversed = s.marks.of(Class::Reversals).iter().any(|r| {
+            (r.end <= cue.start && cue.start - r.end <= 3 && r.start >= scope_a)
+                || (!missing && r.start >= cue.end && r.end <= tm.start)
+        });
         // the denial verb itself governing the topic is the stance, not a
         // frame around another one
         if !missing && denial_at.is_some_and(|d| cue.start <= d && d < cue.end.max(cue.start + 1)) {

@@ -155,6 +155,8 @@ pub struct TopicMention {
     pub kind: TermKind,
     /// The holder's own forces are named ("our soldiers", "Italian troops").
     pub own: bool,
+    /// Takes over another topic's phrase it overlaps.
+    pub over: bool,
 }
 
 /// What a clause is for.
@@ -300,6 +302,7 @@ fn find_topics(profile: &Profile, toks: &[Token]) -> Vec<TopicMention> {
             end: h.end,
             kind: h.value.1,
             own: false,
+            over: false,
         })
         .collect();
     for (ti, t) in profile.topics.iter().enumerate() {
@@ -333,6 +336,7 @@ fn find_topics(profile: &Profile, toks: &[Token]) -> Vec<TopicMention> {
                             m.start = m.start.min(start);
                             m.end = m.end.max(end);
                             m.kind = TermKind::Action;
+                            m.over |= p.over;
                         }
                         continue;
                     }
@@ -346,6 +350,7 @@ fn find_topics(profile: &Profile, toks: &[Token]) -> Vec<TopicMention> {
                             TermKind::Strong
                         },
                         own: false,
+                        over: p.over,
                     });
                 }
             }
@@ -353,17 +358,22 @@ fn find_topics(profile: &Profile, toks: &[Token]) -> Vec<TopicMention> {
     }
     // "the deployment of multinational forces": an own-forces action that
     // overlaps another topic's phrase is that topic's
+    // … unless the act is one that takes over ("participate in a mission"),
+    // in which case the other topic's phrase is dropped
     let own_topic = |t: usize| !profile.topics[t].own_nouns.is_empty();
+    let takers: Vec<TopicMention> = out.iter().filter(|m| m.over).cloned().collect();
+    out.retain(|o| !takers.iter().any(|m| m.topic != o.topic && o.start < m.end && m.start < o.end));
     let snapshot = out.clone();
     out.retain(|m| {
         !(own_topic(m.topic)
             && m.kind == TermKind::Action
+            && !m.over
             && snapshot
                 .iter()
                 .any(|o| o.topic != m.topic && o.start < m.end && m.start < o.end))
     });
     // the other topic takes the act over ("sending troops from NATO countries")
-    for m in snapshot.iter().filter(|m| own_topic(m.topic) && m.kind == TermKind::Action) {
+    for m in snapshot.iter().filter(|m| own_topic(m.topic) && m.kind == TermKind::Action && !m.over) {
         if let Some(o) = out
             .iter_mut()
             .find(|o| o.topic != m.topic && o.start < m.end && m.start < o.end)
@@ -417,6 +427,7 @@ fn own_forces(
                     end: b,
                     kind: TermKind::Strong,
                     own: true,
+                    over: false,
                 });
             }
         }
@@ -434,7 +445,11 @@ fn find_mentions(
     topics: &[TopicMention],
 ) -> Vec<Mention> {
     let mut out: Vec<Mention> = Vec::new();
+    let not_names = profile.not_actors.find_all(toks);
     for h in profile.actor_lex.find_all(toks) {
+        if not_names.iter().any(|n| n.start <= h.start && h.end <= n.end) {
+            continue;
+        }
         let (actor, kind) = h.value;
         let mut m = Mention {
             actor,
