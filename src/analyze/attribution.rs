@@ -129,7 +129,7 @@ pub fn resolve_references(s: &mut Sentence, ctx: &Context) {
             if m.kind == MentionKind::Person {
                 named_person = Some(m.actor);
             }
-            if m.kind == MentionKind::Alias && m.can_hold() {
+            if (m.kind == MentionKind::Alias || m.via == Via::Speaker) && m.can_hold() {
                 named_state = Some(m.actor);
             }
             // "Trump's plan", "the plan of Trump" set whose plan "the plan" is
@@ -358,7 +358,19 @@ fn governing(s: &Sentence, tm: &TopicMention, a: usize, b: usize) -> Option<(Cue
         .mentions
         .iter()
         .any(|m| m.can_hold() && m.end <= tm.start && m.start >= a);
-    if before.is_none() && tm.kind == TermKind::Action && !s.after_preposition(tm.start) && has_subject {
+    // … unless an evaluation follows it ("described handing over Donetsk
+    // as unacceptable")
+    let judged_after = cues.iter().any(|c| {
+        c.start >= tm.end
+            && c.start <= tm.end + 6
+            && matches!(c.kind, CueKind::Opposes | CueKind::RuleOut | CueKind::Openness)
+    });
+    if before.is_none()
+        && tm.kind == TermKind::Action
+        && !s.after_preposition(tm.start)
+        && has_subject
+        && !judged_after
+    {
         return Some((
             Cue {
                 kind: CueKind::Action,

@@ -311,6 +311,10 @@ fn read(
     let doc = document::Document::read(profile, title, body);
     let relevant = seed || doc.relevant(profile);
     let mut claims: Vec<Claim> = Vec::new();
+    // cells an actor denies in this article: a report it denies does not
+    // stand for its position ("Beijing was willing …", reported, then denied)
+    let mut denials: Vec<Claim> = Vec::new();
+    let mut denied_cells: Vec<(String, String)> = Vec::new();
     if relevant && (seed || !doc.opinion) {
         let mut ctx = Context::default();
         for (k, s) in doc.sentences.iter().enumerate() {
@@ -328,6 +332,12 @@ fn read(
             for r in &readings {
                 let Some(v) = judge.judge(&s, r) else { continue };
                 for (topic, stance) in topic_claims(profile, r, v.stance) {
+                    if r.frame.denied {
+                        denied_cells.push((
+                            profile.actors[r.holder].id.clone(),
+                            profile.topics[topic].id.clone(),
+                        ));
+                    }
                     found.push(Claim {
                         actor: profile.actors[r.holder].id.clone(),
                         topic: profile.topics[topic].id.clone(),
@@ -340,8 +350,22 @@ fn read(
             }
             shadow(profile, &s, &readings, &mut found);
             for c in found {
+                if denied_cells.iter().any(|(a, t)| *a == c.actor && *t == c.topic) {
+                    denials.push(c.clone());
+                }
                 merge_claim(&mut claims, c);
             }
+            denied_cells.clear();
+        }
+    }
+    // a denial outweighs what it denies, wherever the report stood
+    for d in denials {
+        match claims
+            .iter_mut()
+            .find(|c| c.actor == d.actor && c.topic == d.topic)
+        {
+            Some(c) => *c = d,
+            None => claims.push(d),
         }
     }
     Ok(Analysis {
