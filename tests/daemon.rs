@@ -154,7 +154,7 @@ fn serve_many_shifts(http: &HttpServer, page_delay_ms: u64) -> Vec<String> {
             (
                 "troops",
                 format!(
-                    "The government of {c} said on Monday it would send troops to Ukraine as part of a reassurance force after a ceasefire."
+                    "The government of {c} said on Monday it would not send troops to Ukraine under any circumstances."
                 ),
             ),
             (
@@ -423,8 +423,8 @@ fn healthz_and_metrics_on_loopback_report_the_passes() {
         "stancewatch_feeds 2\n",
         "stancewatch_feeds_ok 2\n",
         "stancewatch_feeds_failing 0\n",
-        // Poland sending troops moves two cells: own troops and the force
-        "stancewatch_shifts_total 3\n",
+        // Poland refusing troops moves one cell, opposing NATO membership another
+        "stancewatch_shifts_total 2\n",
         "stancewatch_alerts_sent_total 2\n",
         "stancewatch_alerts_owed 0\n",
         "# TYPE stancewatch_pass_duration_seconds gauge\n",

@@ -1,4 +1,6 @@
-//! Quality guards for the position engine, on the copied dev set.
+//! Quality guards for the position engine: the copied dev set and sentence
+//! cases, the expected baseline, and the project's own corpus (the part
+//! the judges never see in training).
 
 use std::path::Path;
 
@@ -82,8 +84,40 @@ fn baseline_matches_the_expected_ledger() {
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
-// Regression floors, a little under what the engine reaches now (dev F1
-// 0.984, P 1.000; sentences F1 0.920): guards against regressions, not targets.
-const DEV_F1_FLOOR: f64 = 0.95;
-const DEV_P_FLOOR: f64 = 0.95;
-const SENT_F1_FLOOR: f64 = 0.90;
+// Regression floors, a little under what the general rules reach now (dev
+// F1 0.84, P 0.96; sentences F1 0.69): guards against regressions, not
+// targets. The engine is measured on real coverage; these sets only guard.
+const DEV_F1_FLOOR: f64 = 0.80;
+const DEV_P_FLOOR: f64 = 0.90;
+const SENT_F1_FLOOR: f64 = 0.65;
+
+/// Both judges, on the test part of the project's corpus (sentences no
+/// training or calibration saw), in every language the corpus has.
+#[test]
+fn both_judges_hold_their_floor_on_the_corpus_test_part() {
+    let engine = Engine::builtin();
+    let paths: Vec<std::path::PathBuf> = ["en", "de", "fr", "it"]
+        .iter()
+        .map(|l| repo(&format!("corpus/{l}.jsonl")))
+        .collect();
+    let cases = stancewatch::train::load(&paths).unwrap();
+    let test: Vec<&stancewatch::train::Case> = cases
+        .iter()
+        .filter(|c| stancewatch::train::part_of(&c.id) == stancewatch::train::Part::Test)
+        .collect();
+    assert!(test.len() > 200, "{} test cases", test.len());
+    for name in ["rules", "linear"] {
+        let judge = stancewatch::analyze::judge_named(name).unwrap();
+        let (tp, fp, fn_, _) = stancewatch::train::score(&engine.profile, judge.as_ref(), &test);
+        let p = tp as f64 / (tp + fp).max(1) as f64;
+        let r = tp as f64 / (tp + fn_).max(1) as f64;
+        let f1 = 2.0 * p * r / (p + r).max(1e-9);
+        println!("{name}: P={p:.3} R={r:.3} F1={f1:.3}");
+        assert!(f1 >= CORPUS_F1_FLOOR, "{name}: corpus F1 {f1:.3} below {CORPUS_F1_FLOOR}");
+        assert!(p >= CORPUS_P_FLOOR, "{name}: corpus precision {p:.3} below {CORPUS_P_FLOOR}");
+    }
+}
+
+// Floors under what both judges reach on the corpus test part now.
+const CORPUS_F1_FLOOR: f64 = 0.45;
+const CORPUS_P_FLOOR: f64 = 0.60;

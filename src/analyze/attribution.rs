@@ -785,6 +785,25 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
                 }
             }
         }
+        // a question answered "no": its asker holds the opposite of what it
+        // asks ("Can foreign troops keep the peace? Absolutely not.")
+        let mut missing = missing;
+        if answered_no && holders.is_empty() {
+            let asker = s
+                .mentions
+                .iter()
+                .filter(|m| m.can_hold() && m.end <= tm.start && !s.after_preposition(m.start))
+                .map(|m| m.actor)
+                .next()
+                .or(speaker.map(|x| x.0))
+                .or(ctx.last_speaker);
+            if let Some(a) = asker {
+                holders.push((a, HolderVia::Speaker, None));
+                missing = false;
+            }
+        } else if answered_no && missing {
+            missing = false;
+        }
         let rivals = cands.iter().filter(|m| !holders.iter().any(|h| h.0 == m.actor)).count();
         // "dropped its demand for …" (before the cue) or "agreed to drop
         // its goal of …" (between the cue and the topic)

@@ -439,3 +439,6 @@ fn merge_claim(claims: &mut Vec<Claim>, c: Claim) {
         claims.push(c);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -531,8 +531,9 @@ fn adjective_role(
             || marks.of(Class::DocumentNouns).iter().any(|s| s.start == k)
     };
     let words_between = |a: usize, b: usize| (a..b).all(|k| toks[k].is_word());
-    // after the adjective ("Russian officials") or before it ("officials russes")
-    if (h.end..after.min(toks.len())).any(|k| speaker(k) && words_between(h.end, k)) {
+    // after the adjective, a word at most between ("Russian officials", "a
+    // Ukrainian chief negotiator"), or right before it ("responsables russes")
+    if (h.end..(h.end + 2).min(toks.len())).any(|k| speaker(k) && words_between(h.end, k)) {
         return Via::Speaker;
     }
     if (before..h.start).any(|k| {
@@ -541,10 +542,11 @@ fn adjective_role(
             .iter()
             .chain(marks.of(Class::PersonRoles))
             .chain(marks.of(Class::DocumentNouns))
-            .any(|s| s.start == k && s.end <= h.start && words_between(s.end, h.start))
+            .any(|s| s.start == k && s.end == h.start)
     }) {
         return Via::Speaker;
     }
+    let _ = after;
     let own = |k: usize| {
         profile
             .topics
