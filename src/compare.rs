@@ -1,7 +1,10 @@
-//! Claims vs the ledger → shifts, each with a word-level diff.
+//! Claims vs the ledger → shifts, each with its evidence.
 //!
-//! A claim whose stance differs from its cell is a `shift`; a claim for a
-//! cell the ledger lacks is `new`; a claim equal to its cell is a repeat and
+//! A claim whose stance differs from its cell is a `shift`: its evidence is
+//! the cell's baseline sentence and a word diff, with the words that carry
+//! the stance marked on both sides. A claim for a cell the ledger lacks is
+//! `new`: no diff against an unrelated sentence, but what the ledger holds on
+//! that topic for other actors. A claim equal to its cell is a repeat and
 //! yields nothing. Pure: no IO, no clock. Diffs run under a deadline.
 
 use std::time::Duration;
@@ -42,29 +45,60 @@ pub struct Shift {
     pub sentence: String,
     pub baseline_sentence: String,
     pub diff: String,
+    /// The words that carry the stance, now and in the baseline sentence.
+    pub stance_words: Vec<String>,
+    pub baseline_stance_words: Vec<String>,
+    /// The diff with the stance words marked `*like this*` on both sides.
+    pub marked_diff: String,
+    /// For a `new` cell: what the ledger holds on the topic for others.
+    pub others: Vec<Other>,
+}
+
+/// Another actor's position on the same topic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Other {
+    pub actor: String,
+    pub stance: Stance,
+    pub sentence: String,
 }
 
 /// Compares claims with the ledger. Claims below `min_confidence` are not
-/// reported.
-pub fn compare(ledger: &Ledger, claims: &[Claim], min_confidence: f64) -> Vec<Shift> {
+/// reported. `words_of(actor, topic, sentence)` gives the stance words of a
+/// ledger sentence whose evidence does not keep them.
+pub fn compare(
+    ledger: &Ledger,
+    claims: &[Claim],
+    min_confidence: f64,
+    words_of: &dyn Fn(&str, &str, &str) -> Vec<String>,
+) -> Vec<Shift> {
     let mut out = Vec::new();
     for c in claims {
         if c.confidence < min_confidence {
             continue;
         }
-        let (kind, from, baseline_sentence) = match ledger.get(&c.actor, &c.topic) {
-            Some(cell) if cell.stance == c.stance => continue,
-            Some(cell) => (
-                ShiftKind::Shift,
-                Some(cell.stance),
-                cell.evidence
-                    .first()
-                    .map(|e| e.sentence.clone())
-                    .unwrap_or_default(),
-            ),
-            None => (ShiftKind::New, None, closest_sentence(ledger, c)),
+        let (kind, from, baseline_sentence, baseline_words, others) =
+            match ledger.get(&c.actor, &c.topic) {
+                Some(cell) if cell.stance == c.stance => continue,
+                Some(cell) => {
+                    let ev = cell.evidence.first();
+                    let sentence = ev.map(|e| e.sentence.clone()).unwrap_or_default();
+                    let words = match ev {
+                        Some(e) if !e.stance_words.is_empty() => e.stance_words.clone(),
+                        Some(e) => words_of(&c.actor, &c.topic, &e.sentence),
+                        None => Vec::new(),
+                    };
+                    (ShiftKind::Shift, Some(cell.stance), sentence, words, Vec::new())
+                }
+                None => (ShiftKind::New, None, String::new(), Vec::new(), others_on(ledger, c)),
+            };
+        let (diff, marked_diff) = if baseline_sentence.is_empty() {
+            (String::new(), String::new())
+        } else {
+            (
+                word_diff(&baseline_sentence, &c.sentence),
+                marked_word_diff(&baseline_sentence, &c.sentence, &baseline_words, &c.stance_words),
+            )
         };
-        let diff = word_diff(&baseline_sentence, &c.sentence);
         out.push(Shift {
             actor: c.actor.clone(),
             topic: c.topic.clone(),
@@ -76,43 +110,77 @@ pub fn compare(ledger: &Ledger, claims: &[Claim], min_confidence: f64) -> Vec<Sh
             sentence: c.sentence.clone(),
             baseline_sentence,
             diff,
+            stance_words: c.stance_words.clone(),
+            baseline_stance_words: baseline_words,
+            marked_diff,
+            others,
         });
     }
     out
 }
 
-/// For a `new` cell: the baseline sentence of the same actor, else of the
-/// same topic, that shares the most words with the claim.
-fn closest_sentence(ledger: &Ledger, c: &Claim) -> String {
-    let words = word_set(&c.sentence);
-    let score = |s: &str| {
-        let w = word_set(s);
-        let common = w.iter().filter(|x| words.contains(*x)).count();
-        common as f64 / (w.len() + words.len()).max(1) as f64
-    };
-    let pick = |pred: &dyn Fn(&crate::ledger::Cell) -> bool| {
-        ledger
-            .cells()
-            .filter(|cell| pred(cell))
-            .flat_map(|cell| cell.evidence.iter())
-            .map(|e| (score(&e.sentence), e.sentence.clone()))
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|x| x.1)
-    };
-    pick(&|cell| cell.actor == c.actor)
-        .or_else(|| pick(&|cell| cell.topic == c.topic))
-        .unwrap_or_default()
+/// What the ledger holds on a claim's topic for the other actors.
+fn others_on(ledger: &Ledger, c: &Claim) -> Vec<Other> {
+    let mut seen: Vec<String> = Vec::new();
+    ledger
+        .cells()
+        .filter(|cell| cell.topic == c.topic && cell.actor != c.actor)
+        .filter(|cell| {
+            // one line per sentence: a sentence that names two actors is shown once
+            let s = cell.evidence.first().map(|e| e.sentence.clone()).unwrap_or_default();
+            let fresh = !seen.contains(&s);
+            seen.push(s);
+            fresh
+        })
+        .take(6)
+        .map(|cell| Other {
+            actor: cell.actor.clone(),
+            stance: cell.stance,
+            sentence: cell
+                .evidence
+                .first()
+                .map(|e| e.sentence.clone())
+                .unwrap_or_default(),
+        })
+        .collect()
 }
 
-fn word_set(s: &str) -> Vec<String> {
-    let mut v: Vec<String> = s
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.len() > 2)
-        .map(|w| w.to_lowercase())
-        .collect();
-    v.sort();
-    v.dedup();
-    v
+/// The sentence with each stance word marked `*like this*` (whole words,
+/// each once, in order).
+pub fn mark(sentence: &str, words: &[String]) -> String {
+    if words.is_empty() {
+        return sentence.to_string();
+    }
+    let mut out = String::with_capacity(sentence.len() + 4 * words.len());
+    let mut rest = sentence;
+    for w in words {
+        let Some(pos) = find_word(rest, w) else { continue };
+        out.push_str(&rest[..pos]);
+        out.push('*');
+        out.push_str(&rest[pos..pos + w.len()]);
+        out.push('*');
+        rest = &rest[pos + w.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The byte offset of `w` in `s` as a whole word.
+fn find_word(s: &str, w: &str) -> Option<usize> {
+    if w.is_empty() {
+        return None;
+    }
+    let mut from = 0;
+    while let Some(i) = s[from..].find(w) {
+        let at = from + i;
+        let before = s[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+        let after = s[at + w.len()..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+        if before && after {
+            return Some(at);
+        }
+        from = at + w.len();
+    }
+    None
 }
 
 /// Splits a sentence into words and punctuation marks, so "ready." and
@@ -152,30 +220,45 @@ pub fn diff_tokens(s: &str) -> Vec<&str> {
 /// A word diff of `old` against `new`: `[-removed-]{+added+}`, unchanged
 /// words as they are.
 pub fn word_diff(old: &str, new: &str) -> String {
+    marked_word_diff(old, new, &[], &[])
+}
+
+/// A word diff with the stance words of each side marked `*like this*`:
+/// the old side's in what was removed or kept, the new side's in what was
+/// added or kept.
+pub fn marked_word_diff(old: &str, new: &str, old_words: &[String], new_words: &[String]) -> String {
     let a = diff_tokens(old);
     let b = diff_tokens(new);
+    let marks = |side: &[String], w: &str| side.iter().any(|x| x == w);
     let diff = TextDiff::configure()
         .algorithm(Algorithm::Patience)
         .timeout(DIFF_TIMEOUT)
         .diff_slices(&a, &b);
     // group runs of one tag
-    let mut runs: Vec<(ChangeTag, Vec<&str>)> = Vec::new();
+    let mut runs: Vec<(ChangeTag, Vec<String>)> = Vec::new();
     for ch in diff.iter_all_changes() {
+        let w = ch.value();
+        let marked = match ch.tag() {
+            ChangeTag::Delete => marks(old_words, w),
+            ChangeTag::Insert => marks(new_words, w),
+            ChangeTag::Equal => marks(old_words, w) || marks(new_words, w),
+        };
+        let w = if marked { format!("*{w}*") } else { w.to_string() };
         match runs.last_mut() {
-            Some((tag, words)) if *tag == ch.tag() => words.push(ch.value()),
-            _ => runs.push((ch.tag(), vec![ch.value()])),
+            Some((tag, words)) if *tag == ch.tag() => words.push(w),
+            _ => runs.push((ch.tag(), vec![w])),
         }
     }
     let mut out = String::new();
     for (tag, words) in runs {
         let mut text = String::new();
         for w in &words {
-            if !text.is_empty() && needs_space(w) {
+            if !text.is_empty() && needs_space(w.as_str()) {
                 text.push(' ');
             }
             text.push_str(w);
         }
-        if !out.is_empty() && (tag != ChangeTag::Equal || needs_space(words[0])) {
+        if !out.is_empty() && (tag != ChangeTag::Equal || needs_space(words[0].as_str())) {
             out.push(' ');
         }
         match tag {

@@ -89,6 +89,11 @@ impl Engine {
         )
     }
 
+    /// The stance words of a ledger sentence for one cell.
+    pub fn stance_words(&self, actor: &str, topic: &str, sentence: &str) -> Vec<String> {
+        analyze::stance_words_of(&self.profile, self.judge.as_ref(), actor, topic, sentence)
+    }
+
     /// Reads with another judge (and builds the baseline with it).
     pub fn set_judge(&mut self, name: &str) -> Result<()> {
         let judge = analyze::judge_named(name).with_context(|| {
@@ -115,7 +120,9 @@ impl Engine {
     /// Analysis and the shifts against the baseline.
     pub fn compare(&self, article: &Article) -> (Analysis, Vec<Shift>) {
         let a = self.analyze(article);
-        let s = compare::compare(&self.baseline, &a.claims, self.min_confidence);
+        let s = compare::compare(&self.baseline, &a.claims, self.min_confidence, &|a, t, s| {
+            self.stance_words(a, t, s)
+        });
         (a, s)
     }
 }

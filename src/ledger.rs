@@ -62,6 +62,8 @@ pub struct Evidence {
     pub source: String,
     pub sentence: String,
     pub confidence: f64,
+    /// The words that carry the stance (empty when read back from the state).
+    pub stance_words: Vec<String>,
 }
 
 /// One (actor, topic) position.
@@ -118,6 +120,7 @@ impl Ledger {
                     source: seed.name.clone(),
                     sentence: c.sentence.clone(),
                     confidence: c.confidence,
+                    stance_words: c.stance_words.clone(),
                 };
                 match ledger.cells.get_mut(&(c.actor.clone(), c.topic.clone())) {
                     Some(cell) if cell.stance == c.stance => {

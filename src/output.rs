@@ -99,6 +99,18 @@ pub struct ShiftJson<'a> {
     pub sentence: &'a str,
     pub baseline_sentence: &'a str,
     pub diff: &'a str,
+    /// The words that carry the stance, now and in the baseline sentence.
+    pub stance_words: &'a [String],
+    pub baseline_stance_words: &'a [String],
+    /// For a `new` cell: what the ledger holds on the topic for others.
+    pub others: Vec<OtherJson<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OtherJson<'a> {
+    pub actor: &'a str,
+    pub stance: &'static str,
+    pub sentence: &'a str,
 }
 
 fn claim_json(c: &Claim) -> ClaimJson<'_> {
@@ -123,6 +135,17 @@ fn shift_json(s: &Shift) -> ShiftJson<'_> {
         sentence: &s.sentence,
         baseline_sentence: &s.baseline_sentence,
         diff: &s.diff,
+        stance_words: &s.stance_words,
+        baseline_stance_words: &s.baseline_stance_words,
+        others: s
+            .others
+            .iter()
+            .map(|o| OtherJson {
+                actor: &o.actor,
+                stance: o.stance.as_str(),
+                sentence: &o.sentence,
+            })
+            .collect(),
     }
 }
 
@@ -173,9 +196,24 @@ pub fn compare_text(source: &str, title: &str, analysis: &Analysis, shifts: &[Sh
             s.to,
             s.confidence
         ));
-        out.push_str(&format!("          now:  {}\n", s.sentence));
-        out.push_str(&format!("          was:  {}\n", s.baseline_sentence));
-        out.push_str(&format!("          diff: {}\n", s.diff));
+        out.push_str(&format!(
+            "          now:  {}\n",
+            crate::compare::mark(&s.sentence, &s.stance_words)
+        ));
+        if s.baseline_sentence.is_empty() {
+            for o in &s.others {
+                out.push_str(&format!(
+                    "          held: {} {}: {}\n",
+                    o.actor, o.stance, o.sentence
+                ));
+            }
+        } else {
+            out.push_str(&format!(
+                "          was:  {}\n",
+                crate::compare::mark(&s.baseline_sentence, &s.baseline_stance_words)
+            ));
+            out.push_str(&format!("          diff: {}\n", s.marked_diff));
+        }
     }
     out
 }

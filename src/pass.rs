@@ -1076,7 +1076,12 @@ impl Reading<'_> {
                     if analysis.relevant {
                         summary.relevant += 1;
                     }
-                    let shifts = compare::compare(ledger, &analysis.claims, engine.min_confidence);
+                    let shifts = compare::compare(
+                        ledger,
+                        &analysis.claims,
+                        engine.min_confidence,
+                        &|a, t, s| engine.stance_words(a, t, s),
+                    );
                     // a copy of a story already read that says nothing new is
                     // recorded as one and corroborates the original's alert; a
                     // copy with news of its own (an update) is read as news
@@ -1110,6 +1115,7 @@ impl Reading<'_> {
                             source: link.clone().unwrap_or_default(),
                             sentence: s.sentence.clone(),
                             confidence: s.confidence,
+                            stance_words: s.stance_words.clone(),
                         });
                         ledger.set(cell);
                         summary.shifts.push((

@@ -433,6 +433,7 @@ impl State {
                     source,
                     sentence,
                     confidence: 1.0,
+                    stance_words: Vec::new(),
                 }],
                 date: None,
             });

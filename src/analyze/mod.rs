@@ -79,6 +79,9 @@ pub struct Claim {
     pub speaker: String,
     pub confidence: f64,
     pub sentence: String,
+    /// The words of the sentence that carry the stance: the cue and the
+    /// negations that turn it ("refused to deploy", "not … send").
+    pub stance_words: Vec<String>,
 }
 
 /// What the engine read in one article.
@@ -345,6 +348,7 @@ fn read(
                         speaker: profile.actors[r.speaker].id.clone(),
                         confidence: (v.score * 100.0).round() / 100.0,
                         sentence: s.text.clone(),
+                        stance_words: stance_words(&s, r),
                     });
                 }
             }
@@ -374,6 +378,63 @@ fn read(
         language: profile.langs.packs[doc.lang].code.clone(),
         claims,
     })
+}
+
+/// The words of a sentence that carry a reading's stance: its cue (both
+/// parts of a split one), the topic's own act when that is the cue, the
+/// negators in its scope and a condition's opening words.
+fn stance_words(s: &Sentence, r: &Reading) -> Vec<String> {
+    let word = |i: usize| s.text[s.toks[i].start..s.toks[i].end].to_string();
+    let mut idx: Vec<usize> = Vec::new();
+    if let Some(c) = r.cue {
+        let span = s
+            .marks
+            .of(lang::Class::Opposes)
+            .iter()
+            .chain(s.marks.of(lang::Class::Supports))
+            .chain(s.marks.of(lang::Class::RuleOut))
+            .chain(s.marks.of(lang::Class::Openness))
+            .chain(s.marks.of(lang::Class::Deontic))
+            .filter(|x| x.start >= c.start && x.end <= c.end.max(x.end) && x.start < c.end)
+            .copied()
+            .collect::<Vec<_>>();
+        if span.is_empty() {
+            idx.extend(c.start..c.end.min(s.toks.len()));
+        }
+        for x in span {
+            idx.extend((x.start..x.end).filter(|&i| x.holds(i)));
+        }
+    }
+    let (a, b) = r.clause;
+    for n in s.marks.of(lang::Class::Negators) {
+        if n.start >= a && n.start < b && n.start < r.mention.end.max(r.cue.map_or(0, |c| c.end)) {
+            idx.extend((n.start..n.end).filter(|&i| n.holds(i)));
+        }
+    }
+    if r.frame.condition {
+        for c in s.clauses.iter().filter(|c| {
+            matches!(c.kind, sentence::ClauseKind::Condition | sentence::ClauseKind::If)
+        }) {
+            idx.extend(c.start..(c.start + 2).min(c.end));
+        }
+    }
+    idx.sort_unstable();
+    idx.dedup();
+    idx.into_iter()
+        .filter(|&i| i < s.toks.len() && s.toks[i].is_word())
+        .map(word)
+        .collect()
+}
+
+/// The stance words of the claim a sentence makes for one cell (for
+/// evidence kept without them, such as a ledger read back from the state).
+pub fn stance_words_of(profile: &Profile, judge: &dyn StanceJudge, actor: &str, topic: &str, sentence: &str) -> Vec<String> {
+    analyze_seed(profile, judge, sentence)
+        .claims
+        .into_iter()
+        .find(|c| c.actor == actor && c.topic == topic)
+        .map(|c| c.stance_words)
+        .unwrap_or_default()
 }
 
 /// The claims a verdict stands for: the topic (or the one it is for this

@@ -363,6 +363,19 @@ fn find_topics(profile: &Profile, toks: &[Token]) -> Vec<TopicMention> {
     let own_topic = |t: usize| !profile.topics[t].own_nouns.is_empty();
     let takers: Vec<TopicMention> = out.iter().filter(|m| m.over).cloned().collect();
     out.retain(|o| !takers.iter().any(|m| m.topic != o.topic && o.start < m.end && m.start < o.end));
+    // a phrase wholly inside the act is its object ("send peacekeepers"):
+    // the act stays and the phrase goes
+    let acts: Vec<TopicMention> = out
+        .iter()
+        .filter(|m| own_topic(m.topic) && m.kind == TermKind::Action)
+        .cloned()
+        .collect();
+    out.retain(|o| {
+        own_topic(o.topic)
+            || !acts
+                .iter()
+                .any(|m| m.topic != o.topic && m.start <= o.start && o.end <= m.end)
+    });
     let snapshot = out.clone();
     out.retain(|m| {
         !(own_topic(m.topic)

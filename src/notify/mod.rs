@@ -33,6 +33,15 @@ pub async fn send_test(email: &Email) -> anyhow::Result<String> {
             "Russia again rejected the post-war presence of European peacekeepers in Ukraine.",
             "This is a test: Moscow could accept neutral peacekeepers.",
         ),
+        stance_words: vec!["could".into(), "accept".into()],
+        baseline_stance_words: vec!["rejected".into()],
+        marked_diff: crate::compare::marked_word_diff(
+            "Russia again rejected the post-war presence of European peacekeepers in Ukraine.",
+            "This is a test: Moscow could accept neutral peacekeepers.",
+            &["rejected".to_string()],
+            &["could".to_string(), "accept".to_string()],
+        ),
+        others: Vec::new(),
     }];
     let r = render::render(
         &render::Alert {

@@ -258,13 +258,34 @@ pub fn text_body(alert: &Alert<'_>) -> String {
                 actor_label(&s.actor)
             ));
         }
-        t.push_str(&format!("\nNow:      {}\n", header_safe(&s.sentence)));
+        t.push_str(&format!(
+            "\nNow:      {}\n",
+            header_safe(&crate::compare::mark(&s.sentence, &s.stance_words))
+        ));
         if !s.baseline_sentence.is_empty() {
             t.push_str(&format!(
                 "Baseline: {}\n",
-                header_safe(&s.baseline_sentence)
+                header_safe(&crate::compare::mark(
+                    &s.baseline_sentence,
+                    &s.baseline_stance_words
+                ))
             ));
-            t.push_str(&format!("Diff:     {}\n", header_safe(&s.diff)));
+            t.push_str(&format!("Diff:     {}\n", header_safe(&s.marked_diff)));
+            t.push_str("          (*marked*: the words that carry the stance)\n");
+        } else if !s.others.is_empty() {
+            t.push_str(&format!(
+                "New for {}. The ledger on {}:\n",
+                actor_label(&s.actor),
+                s.topic.replace('_', " ")
+            ));
+            for o in &s.others {
+                t.push_str(&format!(
+                    "  {}: {} — {}\n",
+                    actor_label(&o.actor),
+                    o.stance,
+                    header_safe(&o.sentence)
+                ));
+            }
         }
         t.push('\n');
     }
@@ -289,6 +310,35 @@ pub fn text_body(alert: &Alert<'_>) -> String {
     }
     t.push_str("\n-- \nstancewatch\n");
     t
+}
+
+/// Turns `*word*` marks (stance words) into highlighted HTML.
+fn marks_html(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut open = false;
+    let mut chars = html.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '*' {
+            // a mark opens before a word and closes after one
+            let next_word = html[i + 1..].chars().next().is_some_and(char::is_alphanumeric);
+            let prev_word = html[..i].chars().next_back().is_some_and(char::is_alphanumeric);
+            if !open && next_word {
+                out.push_str("<mark>");
+                open = true;
+                continue;
+            }
+            if open && prev_word {
+                out.push_str("</mark>");
+                open = false;
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    if open {
+        out.push_str("</mark>");
+    }
+    out
 }
 
 /// Turns the `[-…-]{+…+}` markup into coloured HTML spans.
@@ -352,13 +402,40 @@ pub fn html_body(alert: &Alert<'_>) -> String {
                 escape_html(&actor_label(&s.actor))
             ));
         }
-        h.push_str(&format!("<p><b>Now:</b> {}</p>", escape_html(&s.sentence)));
+        h.push_str(&format!(
+            "<p><b>Now:</b> {}</p>",
+            marks_html(&escape_html(&crate::compare::mark(
+                &s.sentence,
+                &s.stance_words
+            )))
+        ));
         if !s.baseline_sentence.is_empty() {
             h.push_str(&format!(
                 "<p><b>Baseline:</b> {}</p>",
-                escape_html(&s.baseline_sentence)
+                marks_html(&escape_html(&crate::compare::mark(
+                    &s.baseline_sentence,
+                    &s.baseline_stance_words
+                )))
             ));
-            h.push_str(&format!("<p><b>Diff:</b> {}</p>", diff_html(&s.diff)));
+            h.push_str(&format!(
+                "<p><b>Diff:</b> {}</p>",
+                marks_html(&diff_html(&s.marked_diff))
+            ));
+        } else if !s.others.is_empty() {
+            h.push_str(&format!(
+                "<p>New for {}. The ledger on {}:</p><ul>",
+                escape_html(&actor_label(&s.actor)),
+                escape_html(&s.topic.replace('_', " "))
+            ));
+            for o in &s.others {
+                h.push_str(&format!(
+                    "<li>{}: <b>{}</b> — {}</li>",
+                    escape_html(&actor_label(&o.actor)),
+                    o.stance,
+                    escape_html(&o.sentence)
+                ));
+            }
+            h.push_str("</ul>");
         }
     }
     let src = alert.source;
@@ -662,6 +739,11 @@ mod tests {
             sentence: "Moscow could accept <b>neutral</b> peacekeepers.".into(),
             baseline_sentence: "Russia rejected peacekeepers.".into(),
             diff: "[-Russia rejected-] {+Moscow could accept <b>neutral</b>+} peacekeepers.".into(),
+            stance_words: vec!["could".into(), "accept".into()],
+            baseline_stance_words: vec!["rejected".into()],
+            marked_diff: "[-Russia *rejected*-] {+Moscow *could* *accept* <b>neutral</b>+} peacekeepers."
+                .into(),
+            others: Vec::new(),
         };
         (src, vec![s])
     }
@@ -739,6 +821,15 @@ mod tests {
                     "Russia again rejected the post-war presence of European peacekeepers in Ukraine.",
                     "Moscow could accept peacekeepers in Ukraine only if they came from neutral countries.",
                 ),
+                stance_words: vec!["accept".into(), "only".into(), "if".into()],
+                baseline_stance_words: vec!["rejected".into()],
+                marked_diff: crate::compare::marked_word_diff(
+                    "Russia again rejected the post-war presence of European peacekeepers in Ukraine.",
+                    "Moscow could accept peacekeepers in Ukraine only if they came from neutral countries.",
+                    &["rejected".to_string()],
+                    &["accept".to_string(), "only".to_string(), "if".to_string()],
+                ),
+                others: Vec::new(),
             },
             Shift {
                 actor: "us".into(),
@@ -754,6 +845,35 @@ mod tests {
                     "Trump signalled readiness to commit to Ukraine's defence, but only because he believes Russia would not invade again.",
                     "Ushakov said Washington had offered Kyiv a 15-year guarantee.",
                 ),
+                stance_words: vec!["offered".into()],
+                baseline_stance_words: vec!["readiness".into(), "only".into(), "because".into()],
+                marked_diff: crate::compare::marked_word_diff(
+                    "Trump signalled readiness to commit to Ukraine's defence, but only because he believes Russia would not invade again.",
+                    "Ushakov said Washington had offered Kyiv a 15-year guarantee.",
+                    &["readiness".to_string(), "only".to_string(), "because".to_string()],
+                    &["offered".to_string()],
+                ),
+                others: Vec::new(),
+            },
+            Shift {
+                actor: "italy".into(),
+                topic: "own_troops".into(),
+                from: None,
+                to: Stance::Opposes,
+                kind: ShiftKind::New,
+                speaker: "italy".into(),
+                confidence: 0.85,
+                sentence: "Rome will not send soldiers to Ukraine, the defence minister said.".into(),
+                baseline_sentence: String::new(),
+                diff: String::new(),
+                stance_words: vec!["not".into(), "send".into()],
+                baseline_stance_words: Vec::new(),
+                marked_diff: String::new(),
+                others: vec![crate::compare::Other {
+                    actor: "uk".into(),
+                    stance: Stance::Supports,
+                    sentence: "London is ready to put soldiers on the ground in Ukraine.".into(),
+                }],
             },
         ];
         let matrix = Matrix {
@@ -811,7 +931,7 @@ mod tests {
         let (_, shifts, _) = fixture();
         assert_eq!(
             subject(&shifts),
-            "Russia · foreign force: opposes → conditional (+1 more)"
+            "Russia · foreign force: opposes → conditional (+2 more)"
         );
     }
 
@@ -849,7 +969,7 @@ mod tests {
             let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
             let names: Vec<String> = unfolded.split("\r\n").map(|l| l.split(':').next().unwrap_or("").to_ascii_lowercase()).collect();
             let count = |n: &str| names.iter().filter(|x| *x == n).count();
-            proptest::prop_assert_eq!(count("x-stancewatch-shift"), 2);
+            proptest::prop_assert_eq!(count("x-stancewatch-shift"), 3);
             proptest::prop_assert_eq!(count("from"), 1);
             proptest::prop_assert_eq!(count("to"), 1);
             proptest::prop_assert_eq!(count("subject"), 1);
