@@ -20,6 +20,9 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("de", include_str!("../../lang/de.toml")),
     ("fr", include_str!("../../lang/fr.toml")),
     ("it", include_str!("../../lang/it.toml")),
+    ("es", include_str!("../../lang/es.toml")),
+    ("pl", include_str!("../../lang/pl.toml")),
+    ("uk", include_str!("../../lang/uk.toml")),
 ];
 
 macro_rules! classes {
