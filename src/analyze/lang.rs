@@ -22,6 +22,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("it", include_str!("../../lang/it.toml")),
     ("es", include_str!("../../lang/es.toml")),
     ("pl", include_str!("../../lang/pl.toml")),
+    ("ru", include_str!("../../lang/ru.toml")),
     ("uk", include_str!("../../lang/uk.toml")),
 ];
 
