@@ -163,6 +163,11 @@ pub struct RawTopic {
     /// read as opposition to this one.
     #[serde(default)]
     pub shadows: Vec<String>,
+    /// When a holder who could hold that topic sends or deploys this one
+    /// (an act), the question is that topic ("Turkey is open to deploying
+    /// peacekeepers" is about Turkey's own troops).
+    #[serde(default)]
+    pub acts: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -572,6 +577,8 @@ pub struct Topic {
     pub own_nouns: Lexicon<()>,
     /// Topics whose opposition in a clause with this one is this one's.
     pub shadows: Vec<usize>,
+    /// Sending or deploying it is this topic, for holders who can hold it.
+    pub acts: Option<usize>,
     /// Phrases that look like the question and are not.
     pub not_terms: Lexicon<()>,
 }
@@ -741,6 +748,12 @@ impl Profile {
                     anyhow::anyhow!("{origin}: key `topics[{i}].shadows`: no topic `{x}`")
                 })?);
             }
+            let acts = match &t.acts {
+                Some(x) => Some(topic_index(x).ok_or_else(|| {
+                    anyhow::anyhow!("{origin}: key `topics[{i}].acts`: no topic `{x}`")
+                })?),
+                None => None,
+            };
             let mut pairs = Vec::new();
             for (k, p) in t.pairs.iter().enumerate() {
                 if p.window == 0 || p.a.is_empty() || p.b.is_empty() {
@@ -765,6 +778,7 @@ impl Profile {
                 redirect,
                 own_nouns: lex(&t.own_nouns.all()),
                 shadows,
+                acts,
                 not_terms: lex(&t.not_terms.all()),
             });
         }

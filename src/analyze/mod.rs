@@ -440,7 +440,22 @@ pub fn stance_words_of(profile: &Profile, judge: &dyn StanceJudge, actor: &str, 
 /// The claims a verdict stands for: the topic (or the one it is for this
 /// holder), less an excluded holder, and the topics it implies.
 pub(crate) fn topic_claims(profile: &Profile, r: &Reading, stance: Stance) -> Vec<(usize, Stance)> {
-    let t = &profile.topics[r.topic];
+    let mut t = &profile.topics[r.topic];
+    // deploying the force oneself is about one's own forces
+    if let Some(to) = t.acts
+        && r.mention.kind == crate::profile::TermKind::Action
+        && !profile.topics[to].exclude_holders.contains(&r.holder)
+        && !profile.topics[to].redirect.iter().any(|(h, _)| h.contains(&r.holder))
+    {
+        t = &profile.topics[to];
+        let mut out = vec![(to, stance)];
+        for (other, when) in &t.implies {
+            if *when == stance {
+                out.push((*other, stance));
+            }
+        }
+        return out;
+    }
     let topic = t
         .redirect
         .iter()
