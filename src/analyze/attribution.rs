@@ -470,9 +470,33 @@ fn candidates<'s>(s: &'s Sentence, a: usize, b: usize, tm: &TopicMention) -> Vec
                 && !(m.start >= tm.start && m.end <= tm.end)
         })
         .filter(|m| !s.after_preposition(m.start))
+        .filter(|m| !genitive(s, m))
         .filter(|m| !in_prepositional_list(s, m))
         .filter(|m| !addressee(s, m))
         .collect()
+}
+
+/// A German genitive attribute ("nach der Meinung der EU"): an article right
+/// after a noun (written with a capital, not opening the sentence) before
+/// the actor; not after a speaker's noun ("Sprecher der Regierung").
+fn genitive(s: &Sentence, m: &Mention) -> bool {
+    if !s.verb_second || m.start < 2 {
+        return false;
+    }
+    let Some(d) = s.marks.ending_at(Class::Determiners, m.start) else {
+        return false;
+    };
+    if d.start == 0 {
+        return false;
+    }
+    let noun = d.start - 1;
+    let t = &s.toks[noun];
+    t.is_word()
+        && t.upper
+        && noun > 0
+        && !s.mentions.iter().any(|o| o.start <= noun && noun < o.end)
+        && s.marks.ending_at(Class::SpeakerNouns, noun + 1).is_none()
+        && s.marks.ending_at(Class::PersonRoles, noun + 1).is_none()
 }
 
 /// Is the mention a later member of a list that follows a preposition

@@ -129,6 +129,9 @@ classes! {
     DocumentNouns = document_nouns,
     /// Negator look-alikes that negate nothing ("not only").
     NotNegators = not_negators,
+    /// "without": after a negated position, what follows is its condition
+    /// ("will not send troops without a backstop").
+    Without = without,
     /// Determiners before a role noun that points back ("the").
     Determiners = determiners,
     /// Roles that point back to the last person named.

@@ -670,6 +670,19 @@ fn clauses(
             i = c.end;
             continue;
         }
+        // "will not send troops without a backstop": the rest is a condition
+        if marks.at(Class::Without, i).is_some()
+            && marks.any_in(Class::Negators, start, i)
+            && i > start
+        {
+            push(&mut out, start, i, kind, gov);
+            outer = (kind, gov);
+            kind = ClauseKind::Condition;
+            gov = Governor::None;
+            start = i;
+            i += 1;
+            continue;
+        }
         let opens = [
             (Class::Conditions, ClauseKind::Condition),
             (Class::IfWords, ClauseKind::If),

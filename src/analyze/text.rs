@@ -461,11 +461,10 @@ pub fn is_boilerplate_line(line: &str, pack: &Pack) -> bool {
 /// A line with no closing punctuation and few words reads as a heading.
 pub fn is_heading(line: &str) -> bool {
     let t = line.trim();
-    let last = t.chars().last().unwrap_or('.');
-    !matches!(
-        last,
-        '.' | '!' | '?' | '"' | '”' | '\'' | '’' | ':' | ';' | ')' | '»' | '“'
-    ) && t.split_whitespace().count() <= 20
+    // a closing quote or bracket ends a sentence only after its full stop
+    let body = t.trim_end_matches(['"', '”', '\'', '’', ')', '»', '“', '«']);
+    let last = body.chars().last().unwrap_or('.');
+    !matches!(last, '.' | '!' | '?' | ':' | ';' | '…') && t.split_whitespace().count() <= 20
 }
 
 /// Removes a dateline prefix: "KYIV (BSM) — President…", "PARIS, 6 January
