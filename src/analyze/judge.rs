@@ -106,20 +106,27 @@ impl StanceJudge for Rules {
         {
             stance = Stance::Conditional;
         }
+        // how sure the reading is: the holder as subject or owner and a cue
+        // right at the topic are the surest; a holder taken from who speaks,
+        // a possessive, rival actors, a weak term, distance and a long
+        // clause each take some away
         let mut score: f64 = 0.9;
         let cue = r.cue?;
-        if cue.kind == CueKind::Action {
-            score -= 0.1;
-        }
         if r.mention.kind == TermKind::Weak {
             score -= 0.15;
         }
         score -= match r.via {
-            HolderVia::Agent | HolderVia::Owner | HolderVia::Possessive | HolderVia::Before => 0.0,
+            HolderVia::Agent | HolderVia::Owner | HolderVia::Before => 0.0,
             HolderVia::After => 0.05,
-            HolderVia::Speaker => 0.1,
+            HolderVia::Possessive => 0.1,
+            HolderVia::Speaker => 0.15,
             HolderVia::Context => 0.2,
         };
+        if cue.kind == CueKind::Supports {
+            // a bare "yes" word ("support", "offer") is the commonest
+            // misreading: it attaches to many things
+            score -= 0.05;
+        }
         let distance = if cue.end <= r.mention.start {
             r.mention.start - cue.end
         } else {
@@ -131,10 +138,12 @@ impl StanceJudge for Rules {
         if r.negations >= 2 {
             score -= 0.1;
         }
-        if r.rivals > 0 {
+        score -= 0.05 * r.rivals.min(3) as f64;
+        let (a, b) = r.clause;
+        if b.saturating_sub(a) > 30 {
             score -= 0.05;
         }
-        if f.denied || f.answered_no {
+        if f.denied || f.answered_no || f.condition {
             score -= 0.05;
         }
         Some(Verdict {
