@@ -98,6 +98,13 @@ pub enum Command {
         /// Where linear.json and rules.json are written.
         #[arg(long, default_value = "models")]
         out: PathBuf,
+        /// Labelled article folders (labels.json) whose shifts also
+        /// calibrate the judges' confidence: real coverage.
+        #[arg(long = "calibrate-on")]
+        calibrate_on: Vec<PathBuf>,
+        /// The expected baseline: shifts equal to its optional cells are ignored.
+        #[arg(long)]
+        expected: Option<PathBuf>,
         #[arg(required = true)]
         corpus: Vec<PathBuf>,
     },

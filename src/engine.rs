@@ -15,6 +15,10 @@ use crate::config::Config;
 use crate::ledger::{Ledger, Seed};
 use crate::profile::Profile;
 
+/// Claims below this calibrated confidence are recorded but move nothing:
+/// on labelled coverage, they were wrong more often than right.
+pub const MIN_CONFIDENCE: f64 = 0.5;
+
 pub struct Engine {
     pub profile: Profile,
     pub judge: Box<dyn StanceJudge>,
@@ -34,7 +38,7 @@ impl Engine {
             profile,
             judge,
             baseline,
-            min_confidence: 0.5,
+            min_confidence: MIN_CONFIDENCE,
             seeds,
         }
     }
@@ -92,6 +96,12 @@ impl Engine {
     /// The stance words of a ledger sentence for one cell.
     pub fn stance_words(&self, actor: &str, topic: &str, sentence: &str) -> Vec<String> {
         analyze::stance_words_of(&self.profile, self.judge.as_ref(), actor, topic, sentence)
+    }
+
+    /// Reads with the given judge (and builds the baseline with it).
+    pub fn use_judge(&mut self, judge: Box<dyn StanceJudge>) {
+        self.baseline = Ledger::from_seeds(&self.profile, judge.as_ref(), &self.seeds);
+        self.judge = judge;
     }
 
     /// Reads with another judge (and builds the baseline with it).

@@ -45,6 +45,27 @@ pub struct Score {
     pub items: usize,
 }
 
+/// What was scored: the score, the misses, and each reported item's
+/// confidence with whether it was right (for the reliability table).
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub score: Score,
+    pub misses: String,
+    pub confidences: Vec<(f64, bool)>,
+}
+
+impl Report {
+    /// The misses, the reliability table and the summary, as printed.
+    pub fn text(&self) -> String {
+        format!(
+            "{}\nreliability (reported items by confidence):\n{}{}",
+            self.misses,
+            crate::analyze::calibration::reliability(&self.confidences),
+            self.score.summary()
+        )
+    }
+}
+
 impl Score {
     pub fn precision(&self) -> f64 {
         if self.tp + self.fp == 0 {
@@ -88,6 +109,12 @@ impl Score {
 /// `optional` cells) makes shifts equal to an optional cell count as neither
 /// hit nor miss, as the reference scorer does.
 pub fn score_dir(engine: &Engine, dir: &Path, expected: Option<&Path>) -> Result<(Score, String)> {
+    let r = report_dir(engine, dir, expected)?;
+    Ok((r.score, r.misses))
+}
+
+/// [`score_dir`], with the confidences of the reported shifts.
+pub fn report_dir(engine: &Engine, dir: &Path, expected: Option<&Path>) -> Result<Report> {
     let labels_path = dir.join("labels.json");
     let text = std::fs::read_to_string(&labels_path)
         .with_context(|| format!("{}: cannot read", labels_path.display()))?;
@@ -108,6 +135,7 @@ pub fn score_dir(engine: &Engine, dir: &Path, expected: Option<&Path>) -> Result
     };
     let mut score = Score::default();
     let mut report = String::new();
+    let mut confidences = Vec::new();
     for (name, label) in &labels {
         let article = Article::load(&dir.join(name))?;
         let (analysis, shifts) = engine.compare(&article);
@@ -121,6 +149,12 @@ pub fn score_dir(engine: &Engine, dir: &Path, expected: Option<&Path>) -> Result
             .iter()
             .map(|e| (e.actor.clone(), e.topic.clone(), e.stance.clone()))
             .collect();
+        for sh in &shifts {
+            let k = (sh.actor.clone(), sh.topic.clone(), sh.to.as_str().to_string());
+            if !optional.contains(&k) {
+                confidences.push((sh.confidence, gold.contains(&k)));
+            }
+        }
         score.items += 1;
         score.tp += got.intersection(&gold).count();
         score.fp += got.difference(&gold).count();
@@ -149,7 +183,11 @@ pub fn score_dir(engine: &Engine, dir: &Path, expected: Option<&Path>) -> Result
             );
         }
     }
-    Ok((score, report))
+    Ok(Report {
+        score,
+        misses: report,
+        confidences,
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -172,8 +210,15 @@ struct SentenceClaim {
 /// Scores single labelled sentences on (actor, topic, stance). Each
 /// sentence is read as a one-paragraph article after its context sentence.
 pub fn score_sentences(engine: &Engine, path: &Path) -> Result<(Score, String)> {
+    let r = report_sentences(engine, path)?;
+    Ok((r.score, r.misses))
+}
+
+/// [`score_sentences`], with the confidences of the claims found.
+pub fn report_sentences(engine: &Engine, path: &Path) -> Result<Report> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read", path.display()))?;
+    let mut confidences = Vec::new();
     let mut score = Score::default();
     let mut report = String::new();
     for (n, line) in text.lines().enumerate() {
@@ -194,6 +239,14 @@ pub fn score_sentences(engine: &Engine, path: &Path) -> Result<(Score, String)> 
                 body: body.clone(),
             })
             .relevant;
+        for c in a.claims.iter().filter(|c| {
+            c.sentence.trim() == case.sentence.trim() && c.confidence >= engine.min_confidence
+        }) {
+            let right = case.claims.iter().any(|g| {
+                g.actor == c.actor && g.topic == c.topic && g.stance == c.stance.as_str()
+            });
+            confidences.push((c.confidence, right));
+        }
         let got: BTreeSet<(String, String, String)> = a
             .claims
             .iter()
@@ -237,5 +290,9 @@ pub fn score_sentences(engine: &Engine, path: &Path) -> Result<(Score, String)> 
             );
         }
     }
-    Ok((score, report))
+    Ok(Report {
+        score,
+        misses: report,
+        confidences,
+    })
 }

@@ -107,13 +107,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(name) = judge {
                 engine.set_judge(&name)?;
             }
-            let (score, report) = if path.is_dir() {
-                eval::score_dir(&engine, &path, expected.as_deref())?
+            let report = if path.is_dir() {
+                eval::report_dir(&engine, &path, expected.as_deref())?
             } else {
-                eval::score_sentences(&engine, &path)?
+                eval::report_sentences(&engine, &path)?
             };
-            write!(out, "{report}")?;
-            writeln!(out, "{}", score.summary())?;
+            writeln!(out, "judge: {}", engine.judge.name())?;
+            writeln!(out, "{}", report.text())?;
+            let score = report.score;
             if min_f1.is_some_and(|m| score.f1() < m) {
                 return Ok(ExitCode::from(1));
             }
@@ -122,11 +123,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Train {
             config,
             out: dir,
+            calibrate_on,
+            expected,
             corpus,
         } => {
             let cfg = load_config(config.as_deref())?;
-            let engine = Engine::from_config(cfg.as_ref())?;
-            let report = stancewatch::train::train(&engine.profile, &corpus, &dir)?;
+            let mut engine = Engine::from_config(cfg.as_ref())?;
+            let report = stancewatch::train::train_with(
+                &mut engine,
+                &corpus,
+                &calibrate_on,
+                expected.as_deref(),
+                &dir,
+            )?;
             write!(out, "{report}")?;
             Ok(ExitCode::SUCCESS)
         }

@@ -166,9 +166,65 @@ fn prf(tp: usize, fp: usize, fn_: usize) -> String {
     format!("P={p:.3} R={r:.3} F1={f:.3} (tp={tp} fp={fp} fn={fn_})")
 }
 
+/// (raw score, right?) for every shift a judge reports on labelled article
+/// folders: real coverage to calibrate on, next to the corpus.
+fn article_pairs(
+    engine: &mut crate::engine::Engine,
+    judge: Box<dyn StanceJudge>,
+    dirs: &[PathBuf],
+    expected: Option<&Path>,
+) -> Result<Vec<(f64, bool)>> {
+    engine.use_judge(judge);
+    let saved = engine.min_confidence;
+    engine.min_confidence = 0.0;
+    let mut pairs = Vec::new();
+    for d in dirs {
+        pairs.extend(crate::eval::report_dir(engine, d, expected)?.confidences);
+    }
+    engine.min_confidence = saved;
+    Ok(pairs)
+}
+
+/// Fits the linear judge and both calibration tables; writes
+/// `linear.json` and `rules.json` into `out`; returns the report. Shifts on
+/// the labelled article folders `articles` (with the expected baseline's
+/// optional cells ignored) join the corpus's calibration part.
+pub fn train_with(
+    engine: &mut crate::engine::Engine,
+    paths: &[PathBuf],
+    articles: &[PathBuf],
+    expected: Option<&Path>,
+    out: &Path,
+) -> Result<String> {
+    let profile = engine.profile.clone();
+    train_inner(&profile, paths, out, |rules_pairs, lin_pairs, lin| {
+        let mut rp = rules_pairs;
+        let mut lp = lin_pairs;
+        if !articles.is_empty() {
+            rp.extend(article_pairs(engine, Box::new(Rules::raw()), articles, expected)?);
+            let mut raw_lin = lin.clone();
+            raw_lin.set_calibration(Vec::new());
+            lp.extend(article_pairs(engine, Box::new(raw_lin), articles, expected)?);
+        }
+        Ok((rp, lp))
+    })
+}
+
 /// Fits the linear judge and both calibration tables; writes
 /// `linear.json` and `rules.json` into `out`; returns the report.
 pub fn train(profile: &Profile, paths: &[PathBuf], out: &Path) -> Result<String> {
+    train_inner(profile, paths, out, |r, l, _| Ok((r, l)))
+}
+
+/// Pairs of (raw score, right?) for the rule and the linear judge.
+type Pairs = Vec<(f64, bool)>;
+
+fn train_inner(
+    profile: &Profile,
+    paths: &[PathBuf],
+    out: &Path,
+    mut more: impl FnMut(Pairs, Pairs, &Linear) -> Result<(Pairs, Pairs)>,
+) -> Result<String> {
     let cases = load(paths)?;
     let part = |p: Part| -> Vec<&Case> { cases.iter().filter(|c| part_of(&c.id) == p).collect() };
     let (train, calib, test) = (part(Part::Train), part(Part::Calibrate), part(Part::Test));
@@ -198,12 +254,19 @@ pub fn train(profile: &Profile, paths: &[PathBuf], out: &Path) -> Result<String>
     }
     let _ = writeln!(report, "{} training readings", examples.len());
     let mut lin = Linear::train(&examples, 400, 0.5, 1e-4);
-    // calibration on the calibration part
+    // calibration on the calibration part (and on real coverage, if given)
     let raw_rules = Rules::raw();
-    let (_, _, _, pairs) = score(profile, &raw_rules, &calib);
-    let rules_table = calibration::fit(&pairs);
-    let (_, _, _, pairs) = score(profile, &lin, &calib);
-    lin.set_calibration(calibration::fit(&pairs));
+    let (_, _, _, rules_pairs) = score(profile, &raw_rules, &calib);
+    let (_, _, _, lin_pairs) = score(profile, &lin, &calib);
+    let (rules_pairs, lin_pairs) = more(rules_pairs, lin_pairs, &lin)?;
+    let _ = writeln!(
+        report,
+        "calibration on {} rule and {} linear claims",
+        rules_pairs.len(),
+        lin_pairs.len()
+    );
+    let rules_table = calibration::fit(&rules_pairs);
+    lin.set_calibration(calibration::fit(&lin_pairs));
     std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
     std::fs::write(out.join("linear.json"), lin.to_json())
         .with_context(|| format!("{}: cannot write", out.join("linear.json").display()))?;
