@@ -869,7 +869,7 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
             );
         }
     }
-    secondary(s, &mut out, &push, speaker.map(|x| x.0));
+    secondary(profile, s, &mut out, &push, speaker.map(|x| x.0));
     out
 }
 
@@ -881,12 +881,67 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
 /// * a phrase set apart by a dash that judges what came before ("… cede
 ///   Donetsk — a non-starter for Kyiv"): its experiencer holds it.
 fn secondary(
+    profile: &Profile,
     s: &Sentence,
     out: &mut Vec<Reading>,
     push: &dyn Fn(&mut Vec<Reading>, Reading),
     speaker: Option<usize>,
 ) {
     let firsts: Vec<Reading> = out.clone();
+    // "NATO backs the coalition's plan to send forces": whoever backs or
+    // rejects someone's plan holds that position on what the plan says
+    for r in &firsts {
+        if r.via != HolderVia::Possessive {
+            continue;
+        }
+        let Some(cue) = r.cue else { continue };
+        let Some(m) = s.mentions.iter().find(|m| {
+            m.actor == r.holder
+                && m.end < cue.start
+                && s.marks.at(Class::Possessives, m.end).is_some()
+                && (m.end + 1..(m.end + 4).min(s.toks.len()))
+                    .any(|k| s.marks.at(Class::DocumentNouns, k).is_some())
+        }) else {
+            continue;
+        };
+        let (ca, _) = r.clause;
+        let outer = cues_in(s, ca, m.start)
+            .into_iter()
+            .filter(|c| c.end <= m.start && m.start - c.end <= 2)
+            .last();
+        let Some(outer) = outer else { continue };
+        let Some(holder) = s
+            .mentions
+            .iter()
+            .filter(|h| h.can_hold() && h.end <= outer.start && h.start >= ca)
+            .filter(|h| !s.after_preposition(h.start))
+            .max_by_key(|h| h.end)
+        else {
+            continue;
+        };
+        let (kind, neg) = compose(outer.kind, cue.kind);
+        let mut x = r.clone();
+        // backing another's plan to send its forces backs the force they
+        // would form, not one's own forces
+        let t = &profile.topics[r.topic];
+        if !t.own_nouns.is_empty()
+            && let Some((to, _)) = t.implies.first()
+        {
+            x.topic = *to;
+            x.mention.topic = *to;
+            x.mention.kind = TermKind::Strong;
+        }
+        x.holder = holder.actor;
+        x.via = HolderVia::Before;
+        x.speaker = speaker.unwrap_or(holder.actor);
+        x.cue = Some(Cue {
+            kind,
+            start: outer.start,
+            end: cue.end,
+        });
+        x.negations = negations(s, holder.end, outer.end, &r.mention) + neg;
+        push(out, x);
+    }
     for c in &s.clauses {
         match c.kind {
             ClauseKind::Relative | ClauseKind::Content => {
