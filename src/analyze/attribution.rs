@@ -367,7 +367,7 @@ fn governing(s: &Sentence, tm: &TopicMention, a: usize, b: usize) -> Option<(Cue
     });
     if before.is_none()
         && tm.kind == TermKind::Action
-        && !s.after_preposition(tm.start)
+        && !nominal(s, tm)
         && has_subject
         && !judged_after
     {
@@ -393,8 +393,7 @@ fn governing(s: &Sentence, tm: &TopicMention, a: usize, b: usize) -> Option<(Cue
     let Some(mut k) = idx else {
         // an act named after a preposition is a noun ("his position on
         // sending troops"), not something done
-        let nominal = s.after_preposition(tm.start)
-            || (tm.start > 0 && s.marks.ending_at(Class::Prepositions, tm.start).is_some());
+        let nominal = nominal(s, tm);
         return (tm.kind == TermKind::Action && !nominal).then_some((
             Cue {
                 kind: CueKind::Action,
@@ -443,6 +442,19 @@ fn governing(s: &Sentence, tm: &TopicMention, a: usize, b: usize) -> Option<(Cue
 /// History without a profile's date: a word for the past only.
 fn historical_any(s: &Sentence, a: usize, b: usize) -> bool {
     s.marks.any_in(Class::Past, a, b)
+}
+
+/// Is the act named as a noun, after a preposition ("on sending troops",
+/// "de l'envoi de troupes"), rather than done ("to withdraw", "de retirer")?
+fn nominal(s: &Sentence, tm: &TopicMention) -> bool {
+    if tm.start == 0 {
+        return false;
+    }
+    // right after an infinitive marker, with no article between: done
+    if s.marks.ending_at(Class::Infinitive, tm.start).is_some() {
+        return false;
+    }
+    s.after_preposition(tm.start)
 }
 
 /// Is the clause `a..b` history: an old year, or a word for the past?

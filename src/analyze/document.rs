@@ -34,7 +34,20 @@ impl Document {
     pub fn read(profile: &Profile, title: &str, body: &str) -> Document {
         let langs = &profile.langs;
         let head: String = title.chars().chain(['\n']).chain(body.chars().take(4000)).collect();
-        let lang = langs.detect(&head);
+        // names ("von der Leyen") say nothing of the language around them
+        let mut toks = text::tokenize(&head);
+        let names: Vec<(usize, usize)> = profile
+            .actor_lex
+            .find_all(&toks)
+            .iter()
+            .map(|h| (h.start, h.end))
+            .collect();
+        for (a, b) in names {
+            for t in &mut toks[a..b] {
+                t.norm.clear();
+            }
+        }
+        let lang = langs.detect_tokens(&toks);
         let pack = &langs.packs[lang];
         let mut header = Vec::new();
         let mut sentences = Vec::new();

@@ -132,6 +132,9 @@ classes! {
     /// "without": after a negated position, what follows is its condition
     /// ("will not send troops without a backstop").
     Without = without,
+    /// Words before an infinitive ("to", "zu", "de"): the act after them is
+    /// done, not named as a noun.
+    Infinitive = infinitive,
     /// Determiners before a role noun that points back ("the").
     Determiners = determiners,
     /// Roles that point back to the last person named.
