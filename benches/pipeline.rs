@@ -59,7 +59,12 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             for a in &articles {
                 let an = engine.analyze(black_box(a));
-                black_box(compare::compare(&engine.baseline, &an.claims, 0.5));
+                black_box(compare::compare(
+                    &engine.baseline,
+                    &an.claims,
+                    0.5,
+                    &|a, t, s| engine.stance_words(a, t, s),
+                ));
             }
         })
     });
@@ -68,7 +73,12 @@ fn bench(c: &mut Criterion) {
     g.bench_function("one_large_text", |b| {
         b.iter(|| {
             let an = engine.analyze(black_box(&large));
-            black_box(compare::compare(&engine.baseline, &an.claims, 0.5));
+            black_box(compare::compare(
+                &engine.baseline,
+                &an.claims,
+                0.5,
+                &|a, t, s| engine.stance_words(a, t, s),
+            ));
         })
     });
     g.finish();
@@ -97,7 +107,9 @@ fn bench(c: &mut Criterion) {
                     link: Some("https://example.com/a".into()),
                     published: None,
                 },
-                compare::compare(&engine.baseline, &an.claims, 0.5),
+                compare::compare(&engine.baseline, &an.claims, 0.5, &|a, t, s| {
+                    engine.stance_words(a, t, s)
+                }),
             )
         })
         .filter(|(_, s)| !s.is_empty())

@@ -87,16 +87,33 @@ pub fn compare(
                         Some(e) => words_of(&c.actor, &c.topic, &e.sentence),
                         None => Vec::new(),
                     };
-                    (ShiftKind::Shift, Some(cell.stance), sentence, words, Vec::new())
+                    (
+                        ShiftKind::Shift,
+                        Some(cell.stance),
+                        sentence,
+                        words,
+                        Vec::new(),
+                    )
                 }
-                None => (ShiftKind::New, None, String::new(), Vec::new(), others_on(ledger, c)),
+                None => (
+                    ShiftKind::New,
+                    None,
+                    String::new(),
+                    Vec::new(),
+                    others_on(ledger, c),
+                ),
             };
         let (diff, marked_diff) = if baseline_sentence.is_empty() {
             (String::new(), String::new())
         } else {
             (
                 word_diff(&baseline_sentence, &c.sentence),
-                marked_word_diff(&baseline_sentence, &c.sentence, &baseline_words, &c.stance_words),
+                marked_word_diff(
+                    &baseline_sentence,
+                    &c.sentence,
+                    &baseline_words,
+                    &c.stance_words,
+                ),
             )
         };
         out.push(Shift {
@@ -127,7 +144,11 @@ fn others_on(ledger: &Ledger, c: &Claim) -> Vec<Other> {
         .filter(|cell| cell.topic == c.topic && cell.actor != c.actor)
         .filter(|cell| {
             // one line per sentence: a sentence that names two actors is shown once
-            let s = cell.evidence.first().map(|e| e.sentence.clone()).unwrap_or_default();
+            let s = cell
+                .evidence
+                .first()
+                .map(|e| e.sentence.clone())
+                .unwrap_or_default();
             let fresh = !seen.contains(&s);
             seen.push(s);
             fresh
@@ -154,7 +175,9 @@ pub fn mark(sentence: &str, words: &[String]) -> String {
     let mut out = String::with_capacity(sentence.len() + 4 * words.len());
     let mut rest = sentence;
     for w in words {
-        let Some(pos) = find_word(rest, w) else { continue };
+        let Some(pos) = find_word(rest, w) else {
+            continue;
+        };
         out.push_str(&rest[..pos]);
         out.push('*');
         out.push_str(&rest[pos..pos + w.len()]);
@@ -173,8 +196,14 @@ fn find_word(s: &str, w: &str) -> Option<usize> {
     let mut from = 0;
     while let Some(i) = s[from..].find(w) {
         let at = from + i;
-        let before = s[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
-        let after = s[at + w.len()..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+        let before = s[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric());
+        let after = s[at + w.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| !c.is_alphanumeric());
         if before && after {
             return Some(at);
         }
@@ -226,7 +255,12 @@ pub fn word_diff(old: &str, new: &str) -> String {
 /// A word diff with the stance words of each side marked `*like this*`:
 /// the old side's in what was removed or kept, the new side's in what was
 /// added or kept.
-pub fn marked_word_diff(old: &str, new: &str, old_words: &[String], new_words: &[String]) -> String {
+pub fn marked_word_diff(
+    old: &str,
+    new: &str,
+    old_words: &[String],
+    new_words: &[String],
+) -> String {
     let a = diff_tokens(old);
     let b = diff_tokens(new);
     let marks = |side: &[String], w: &str| side.iter().any(|x| x == w);
@@ -243,7 +277,11 @@ pub fn marked_word_diff(old: &str, new: &str, old_words: &[String], new_words: &
             ChangeTag::Insert => marks(new_words, w),
             ChangeTag::Equal => marks(old_words, w) || marks(new_words, w),
         };
-        let w = if marked { format!("*{w}*") } else { w.to_string() };
+        let w = if marked {
+            format!("*{w}*")
+        } else {
+            w.to_string()
+        };
         match runs.last_mut() {
             Some((tag, words)) if *tag == ch.tag() => words.push(w),
             _ => runs.push((ch.tag(), vec![w])),

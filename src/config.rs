@@ -582,7 +582,10 @@ impl Config {
         if fetch.timeout.is_zero() {
             return Err(err("fetch.timeout", "must be above 0s".into()));
         }
-        let min_confidence = raw.analysis.min_confidence.unwrap_or(crate::engine::MIN_CONFIDENCE);
+        let min_confidence = raw
+            .analysis
+            .min_confidence
+            .unwrap_or(crate::engine::MIN_CONFIDENCE);
         if !(0.0..=1.0).contains(&min_confidence) {
             return Err(err(
                 "analysis.min_confidence",

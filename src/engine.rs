@@ -107,10 +107,7 @@ impl Engine {
     /// Reads with another judge (and builds the baseline with it).
     pub fn set_judge(&mut self, name: &str) -> Result<()> {
         let judge = analyze::judge_named(name).with_context(|| {
-            format!(
-                "no judge `{name}` (known: {})",
-                analyze::JUDGES.join(", ")
-            )
+            format!("no judge `{name}` (known: {})", analyze::JUDGES.join(", "))
         })?;
         self.baseline = Ledger::from_seeds(&self.profile, judge.as_ref(), &self.seeds);
         self.judge = judge;
@@ -130,9 +127,12 @@ impl Engine {
     /// Analysis and the shifts against the baseline.
     pub fn compare(&self, article: &Article) -> (Analysis, Vec<Shift>) {
         let a = self.analyze(article);
-        let s = compare::compare(&self.baseline, &a.claims, self.min_confidence, &|a, t, s| {
-            self.stance_words(a, t, s)
-        });
+        let s = compare::compare(
+            &self.baseline,
+            &a.claims,
+            self.min_confidence,
+            &|a, t, s| self.stance_words(a, t, s),
+        );
         (a, s)
     }
 }

@@ -150,7 +150,11 @@ pub fn report_dir(engine: &Engine, dir: &Path, expected: Option<&Path>) -> Resul
             .map(|e| (e.actor.clone(), e.topic.clone(), e.stance.clone()))
             .collect();
         for sh in &shifts {
-            let k = (sh.actor.clone(), sh.topic.clone(), sh.to.as_str().to_string());
+            let k = (
+                sh.actor.clone(),
+                sh.topic.clone(),
+                sh.to.as_str().to_string(),
+            );
             if !optional.contains(&k) {
                 confidences.push((sh.confidence, gold.contains(&k)));
             }
@@ -242,9 +246,10 @@ pub fn report_sentences(engine: &Engine, path: &Path) -> Result<Report> {
         for c in a.claims.iter().filter(|c| {
             c.sentence.trim() == case.sentence.trim() && c.confidence >= engine.min_confidence
         }) {
-            let right = case.claims.iter().any(|g| {
-                g.actor == c.actor && g.topic == c.topic && g.stance == c.stance.as_str()
-            });
+            let right = case
+                .claims
+                .iter()
+                .any(|g| g.actor == c.actor && g.topic == c.topic && g.stance == c.stance.as_str());
             confidences.push((c.confidence, right));
         }
         let got: BTreeSet<(String, String, String)> = a

@@ -177,7 +177,11 @@ mod tests {
             name: "b.txt".into(),
             text: "Published 1 June 2025.\n\nThe Kremlin said it could accept European peacekeepers in Ukraine only if they were neutral.\n".into(),
         };
-        let l = Ledger::from_seeds(&p, &crate::analyze::judge::Rules::builtin(), &[new.clone(), old.clone()]);
+        let l = Ledger::from_seeds(
+            &p,
+            &crate::analyze::judge::Rules::builtin(),
+            &[new.clone(), old.clone()],
+        );
         assert_eq!(
             l.get("russia", "foreign_force").unwrap().stance,
             Stance::Conditional

@@ -725,7 +725,10 @@ impl Profile {
             let mut implies = Vec::new();
             for im in &t.implies {
                 let to = topic_index(&im.topic).ok_or_else(|| {
-                    anyhow::anyhow!("{origin}: key `topics[{i}].implies`: no topic `{}`", im.topic)
+                    anyhow::anyhow!(
+                        "{origin}: key `topics[{i}].implies`: no topic `{}`",
+                        im.topic
+                    )
                 })?;
                 let stance = Stance::parse(&im.stance).ok_or_else(|| {
                     anyhow::anyhow!(
@@ -738,7 +741,10 @@ impl Profile {
             let mut redirect = Vec::new();
             for r in &t.redirect {
                 let to = topic_index(&r.topic).ok_or_else(|| {
-                    anyhow::anyhow!("{origin}: key `topics[{i}].redirect`: no topic `{}`", r.topic)
+                    anyhow::anyhow!(
+                        "{origin}: key `topics[{i}].redirect`: no topic `{}`",
+                        r.topic
+                    )
                 })?;
                 redirect.push((actors_of("redirect", &r.holders)?, to));
             }

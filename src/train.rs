@@ -66,7 +66,8 @@ pub fn part_of(id: &str) -> Part {
 pub fn load(paths: &[PathBuf]) -> Result<Vec<Case>> {
     let mut out = Vec::new();
     for p in paths {
-        let text = std::fs::read_to_string(p).with_context(|| format!("{}: cannot read", p.display()))?;
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("{}: cannot read", p.display()))?;
         for (n, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
@@ -81,7 +82,10 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Case>> {
 
 /// The readings of a case's sentence (its context read first, for
 /// pronouns, but none of its readings kept).
-pub fn case_readings(profile: &Profile, c: &Case) -> Vec<(analyze::sentence::Sentence, Vec<Reading>)> {
+pub fn case_readings(
+    profile: &Profile,
+    c: &Case,
+) -> Vec<(analyze::sentence::Sentence, Vec<Reading>)> {
     let ctx_len = if c.context.trim().is_empty() {
         0
     } else {
@@ -110,17 +114,29 @@ pub fn case_readings(profile: &Profile, c: &Case) -> Vec<(analyze::sentence::Sen
 /// when its holder cannot hold that topic.
 fn cell(profile: &Profile, r: &Reading) -> Option<(String, String)> {
     let (t, _) = *analyze::topic_claims(profile, r, Stance::Supports).first()?;
-    Some((profile.actors[r.holder].id.clone(), profile.topics[t].id.clone()))
+    Some((
+        profile.actors[r.holder].id.clone(),
+        profile.topics[t].id.clone(),
+    ))
 }
 
 /// The claims a judge takes from a case: (actor, topic, stance) → score.
-pub fn predict(profile: &Profile, judge: &dyn StanceJudge, c: &Case) -> BTreeMap<(String, String, String), f64> {
+pub fn predict(
+    profile: &Profile,
+    judge: &dyn StanceJudge,
+    c: &Case,
+) -> BTreeMap<(String, String, String), f64> {
     let mut out: BTreeMap<(String, String), (String, f64)> = BTreeMap::new();
     for (s, rs) in case_readings(profile, c) {
         for r in &rs {
-            let Some(v) = judge.judge(&s, r) else { continue };
+            let Some(v) = judge.judge(&s, r) else {
+                continue;
+            };
             for (t, st) in analyze::topic_claims(profile, r, v.stance) {
-                let key = (profile.actors[r.holder].id.clone(), profile.topics[t].id.clone());
+                let key = (
+                    profile.actors[r.holder].id.clone(),
+                    profile.topics[t].id.clone(),
+                );
                 let e = out.entry(key).or_insert((st.as_str().to_string(), v.score));
                 if v.score > e.1 {
                     *e = (st.as_str().to_string(), v.score);
@@ -128,7 +144,9 @@ pub fn predict(profile: &Profile, judge: &dyn StanceJudge, c: &Case) -> BTreeMap
             }
         }
     }
-    out.into_iter().map(|((a, t), (st, sc))| ((a, t, st), sc)).collect()
+    out.into_iter()
+        .map(|((a, t), (st, sc))| ((a, t, st), sc))
+        .collect()
 }
 
 fn gold(c: &Case) -> BTreeSet<(String, String, String)> {
@@ -139,7 +157,11 @@ fn gold(c: &Case) -> BTreeSet<(String, String, String)> {
 }
 
 /// Scores a judge on cases: (tp, fp, fn) and the (score, right) pairs.
-pub fn score(profile: &Profile, judge: &dyn StanceJudge, cases: &[&Case]) -> (usize, usize, usize, Vec<(f64, bool)>) {
+pub fn score(
+    profile: &Profile,
+    judge: &dyn StanceJudge,
+    cases: &[&Case],
+) -> (usize, usize, usize, Vec<(f64, bool)>) {
     let (mut tp, mut fp, mut fn_) = (0, 0, 0);
     let mut pairs = Vec::new();
     for c in cases {
@@ -160,9 +182,21 @@ pub fn score(profile: &Profile, judge: &dyn StanceJudge, cases: &[&Case]) -> (us
 }
 
 fn prf(tp: usize, fp: usize, fn_: usize) -> String {
-    let p = if tp + fp == 0 { 0.0 } else { tp as f64 / (tp + fp) as f64 };
-    let r = if tp + fn_ == 0 { 0.0 } else { tp as f64 / (tp + fn_) as f64 };
-    let f = if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) };
+    let p = if tp + fp == 0 {
+        0.0
+    } else {
+        tp as f64 / (tp + fp) as f64
+    };
+    let r = if tp + fn_ == 0 {
+        0.0
+    } else {
+        tp as f64 / (tp + fn_) as f64
+    };
+    let f = if p + r == 0.0 {
+        0.0
+    } else {
+        2.0 * p * r / (p + r)
+    };
     format!("P={p:.3} R={r:.3} F1={f:.3} (tp={tp} fp={fp} fn={fn_})")
 }
 
@@ -201,10 +235,20 @@ pub fn train_with(
         let mut rp = rules_pairs;
         let mut lp = lin_pairs;
         if !articles.is_empty() {
-            rp.extend(article_pairs(engine, Box::new(Rules::raw()), articles, expected)?);
+            rp.extend(article_pairs(
+                engine,
+                Box::new(Rules::raw()),
+                articles,
+                expected,
+            )?);
             let mut raw_lin = lin.clone();
             raw_lin.set_calibration(Vec::new());
-            lp.extend(article_pairs(engine, Box::new(raw_lin), articles, expected)?);
+            lp.extend(article_pairs(
+                engine,
+                Box::new(raw_lin),
+                articles,
+                expected,
+            )?);
         }
         Ok((rp, lp))
     })
@@ -243,7 +287,9 @@ fn train_inner(
         let g = gold(c);
         for (s, rs) in case_readings(profile, c) {
             for r in &rs {
-                let Some((a, t)) = cell(profile, r) else { continue };
+                let Some((a, t)) = cell(profile, r) else {
+                    continue;
+                };
                 let stance = g
                     .iter()
                     .find(|(ga, gt, _)| *ga == a && *gt == t)
@@ -288,7 +334,11 @@ fn train_inner(
         let mut by_lang: BTreeMap<String, Vec<&Case>> = BTreeMap::new();
         for c in &test {
             by_lang
-                .entry(c.lang.clone().unwrap_or_else(|| c.id.split('-').next().unwrap_or("").to_string()))
+                .entry(
+                    c.lang
+                        .clone()
+                        .unwrap_or_else(|| c.id.split('-').next().unwrap_or("").to_string()),
+                )
                 .or_default()
                 .push(c);
         }

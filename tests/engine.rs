@@ -113,8 +113,14 @@ fn both_judges_hold_their_floor_on_the_corpus_test_part() {
         let r = tp as f64 / (tp + fn_).max(1) as f64;
         let f1 = 2.0 * p * r / (p + r).max(1e-9);
         println!("{name}: P={p:.3} R={r:.3} F1={f1:.3}");
-        assert!(f1 >= CORPUS_F1_FLOOR, "{name}: corpus F1 {f1:.3} below {CORPUS_F1_FLOOR}");
-        assert!(p >= CORPUS_P_FLOOR, "{name}: corpus precision {p:.3} below {CORPUS_P_FLOOR}");
+        assert!(
+            f1 >= CORPUS_F1_FLOOR,
+            "{name}: corpus F1 {f1:.3} below {CORPUS_F1_FLOOR}"
+        );
+        assert!(
+            p >= CORPUS_P_FLOOR,
+            "{name}: corpus precision {p:.3} below {CORPUS_P_FLOOR}"
+        );
     }
 }
 

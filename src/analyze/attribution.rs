@@ -134,21 +134,32 @@ pub fn resolve_references(s: &mut Sentence, ctx: &Context) {
             }
             // "Trump's plan", "the plan of Trump" set whose plan "the plan" is
             if s.marks.at(Class::Possessives, m.end).is_some()
-                && (m.end + 1..(m.end + 4).min(toks.len())).any(|k| s.marks.at(Class::DocumentNouns, k).is_some())
+                && (m.end + 1..(m.end + 4).min(toks.len()))
+                    .any(|k| s.marks.at(Class::DocumentNouns, k).is_some())
             {
                 document = Some(m.actor);
             }
             i = m.end.max(i + 1);
             continue;
         }
-        let word_start = i == 0 || !toks[i - 1].is_word() || s.marks.ending_at(Class::Complementizers, i).is_some() || s.marks.ending_at(Class::Reporting, i).is_some() || s.marks.ending_at(Class::Conjunctions, i).is_some();
-        if s.marks.at(Class::PersonPronouns, i).is_some() && !s.after_preposition(i) && toks[i].is_word() {
+        let word_start = i == 0
+            || !toks[i - 1].is_word()
+            || s.marks.ending_at(Class::Complementizers, i).is_some()
+            || s.marks.ending_at(Class::Reporting, i).is_some()
+            || s.marks.ending_at(Class::Conjunctions, i).is_some();
+        if s.marks.at(Class::PersonPronouns, i).is_some()
+            && !s.after_preposition(i)
+            && toks[i].is_word()
+        {
             if let Some(a) = named_person {
                 extra.push(same_sentence(a, i, i + 1, MentionKind::Person));
             } else if let Some(a) = ctx.last_person.or(ctx.last_speaker) {
                 extra.push(reference(a, i, i + 1, MentionKind::Person));
             }
-        } else if s.marks.at(Class::ThingPronouns, i).is_some() && !s.after_preposition(i) && word_start {
+        } else if s.marks.at(Class::ThingPronouns, i).is_some()
+            && !s.after_preposition(i)
+            && word_start
+        {
             if let Some(a) = named_state {
                 extra.push(same_sentence(a, i, i + 1, MentionKind::Alias));
             } else if let Some(a) = ctx.last_actor {
@@ -158,7 +169,8 @@ pub fn resolve_references(s: &mut Sentence, ctx: &Context) {
             // a role ("the chancellor"), a place ("the war-torn country") or a
             // document ("the proposal"), up to two words after the determiner
             let found = (d.end..(d.end + 5).min(toks.len())).find_map(|k| {
-                let words_between = (d.end..k).all(|j| toks[j].is_word() || super::sentence::attached(toks, j));
+                let words_between =
+                    (d.end..k).all(|j| toks[j].is_word() || super::sentence::attached(toks, j));
                 if !words_between {
                     return None;
                 }
@@ -175,14 +187,26 @@ pub fn resolve_references(s: &mut Sentence, ctx: &Context) {
             });
             if let Some((end, what)) = found {
                 // not when the actor is named right after ("the president of France")
-                let named_next = s.mentions.iter().any(|m| m.start >= end && m.start <= end + 1);
+                let named_next = s
+                    .mentions
+                    .iter()
+                    .any(|m| m.start >= end && m.start <= end + 1);
                 let target = match what {
                     0 => named_person.or(ctx.last_person),
                     1 => named_state.or(ctx.last_actor),
                     _ => document,
                 };
                 if !named_next && let Some(a) = target {
-                    extra.push(reference(a, i, end, if what == 0 { MentionKind::Person } else { MentionKind::Alias }));
+                    extra.push(reference(
+                        a,
+                        i,
+                        end,
+                        if what == 0 {
+                            MentionKind::Person
+                        } else {
+                            MentionKind::Alias
+                        },
+                    ));
                     i = end;
                     continue;
                 }
@@ -227,10 +251,15 @@ fn speaker_of(s: &Sentence) -> Option<(usize, usize, usize)> {
             .iter()
             .filter(|m| m.can_hold())
             .filter(|m| {
-                (m.end <= r.start && r.start - m.end <= 4) || (m.start >= r.end && m.start - r.end <= 3)
+                (m.end <= r.start && r.start - m.end <= 4)
+                    || (m.start >= r.end && m.start - r.end <= 3)
             })
             .filter(|m| {
-                let (a, b) = if m.end <= r.start { (m.end, r.start) } else { (r.end, m.start) };
+                let (a, b) = if m.end <= r.start {
+                    (m.end, r.start)
+                } else {
+                    (r.end, m.start)
+                };
                 !(a..b).any(|k| matches!(s.toks[k].norm.as_str(), "," | ";" | ":"))
                     && (!s.after_preposition(m.start) || m.start >= r.end)
             })
@@ -265,7 +294,10 @@ fn cues_in(s: &Sentence, a: usize, b: usize) -> Vec<Cue> {
             if in_topic(sp.start) {
                 continue;
             }
-            if out.iter().any(|x: &Cue| x.start <= sp.start && sp.start < x.end) {
+            if out
+                .iter()
+                .any(|x: &Cue| x.start <= sp.start && sp.start < x.end)
+            {
                 continue;
             }
             out.push(Cue {
@@ -340,16 +372,19 @@ fn compose(outer: CueKind, inner: CueKind) -> (CueKind, usize) {
 /// chained before it ("refused to consider sending").
 fn governing(s: &Sentence, tm: &TopicMention, a: usize, b: usize) -> Option<(Cue, usize)> {
     let cues = cues_in(s, a, b);
-    let after: Vec<usize> = (0..cues.len()).filter(|&k| cues[k].start >= tm.end).collect();
+    let after: Vec<usize> = (0..cues.len())
+        .filter(|&k| cues[k].start >= tm.end)
+        .collect();
     // a cue before the topic (or around it: "lehnt … ab")
     // a cue before the topic, unless a reporting verb stands between them
     // ("reiterated Ankara's commitment to peace … and said the country may
     // contribute troops")
-    let reported_between = |c: &Cue| {
-        c.end <= tm.start && s.marks.any_in(Class::Reporting, c.end, tm.start)
-    };
+    let reported_between =
+        |c: &Cue| c.end <= tm.start && s.marks.any_in(Class::Reporting, c.end, tm.start);
     let before = cues.iter().rposition(|c| {
-        (c.end <= tm.start || (c.start < tm.start && c.end >= tm.end) || (c.start >= tm.start && c.start < tm.end))
+        (c.end <= tm.start
+            || (c.start < tm.start && c.end >= tm.end)
+            || (c.start >= tm.start && c.start < tm.end))
             && !reported_between(c)
     });
     // an act named by its verb needs no cue after it ("would not withdraw
@@ -363,7 +398,10 @@ fn governing(s: &Sentence, tm: &TopicMention, a: usize, b: usize) -> Option<(Cue
     let judged_after = cues.iter().any(|c| {
         c.start >= tm.end
             && c.start <= tm.end + 6
-            && matches!(c.kind, CueKind::Opposes | CueKind::RuleOut | CueKind::Openness)
+            && matches!(
+                c.kind,
+                CueKind::Opposes | CueKind::RuleOut | CueKind::Openness
+            )
     });
     if before.is_none()
         && tm.kind == TermKind::Action
@@ -380,16 +418,15 @@ fn governing(s: &Sentence, tm: &TopicMention, a: usize, b: usize) -> Option<(Cue
             0,
         ));
     }
-    let idx = before
-        .or_else(|| {
-            // a participle right after the topic ("soldiers sent to …")
-            // modifies it when another cue follows
-            match after.as_slice() {
-                [first, second, ..] if cues[*first].start == tm.end => Some(*second),
-                [first, ..] => Some(*first),
-                [] => None,
-            }
-        });
+    let idx = before.or_else(|| {
+        // a participle right after the topic ("soldiers sent to …")
+        // modifies it when another cue follows
+        match after.as_slice() {
+            [first, second, ..] if cues[*first].start == tm.end => Some(*second),
+            [first, ..] => Some(*first),
+            [] => None,
+        }
+    });
     let Some(mut k) = idx else {
         // an act named after a preposition is a noun ("his position on
         // sending troops"), not something done
@@ -407,7 +444,11 @@ fn governing(s: &Sentence, tm: &TopicMention, a: usize, b: usize) -> Option<(Cue
     // a topic in a prepositional phrase beyond another topic is not what
     // the cue governs ("will not send troops … under the guarantees";
     // "nach Beratungen über Garantien … vor der Entsendung … gewarnt")
-    let between = |a: usize, b: usize| s.topics.iter().any(|o| o.start >= a && o.end <= b && o.topic != tm.topic);
+    let between = |a: usize, b: usize| {
+        s.topics
+            .iter()
+            .any(|o| o.start >= a && o.end <= b && o.topic != tm.topic)
+    };
     let in_phrase = s.after_preposition(tm.start)
         || (tm.start > 0 && s.marks.ending_at(Class::Prepositions, tm.start).is_some());
     if in_phrase
@@ -424,7 +465,10 @@ fn governing(s: &Sentence, tm: &TopicMention, a: usize, b: usize) -> Option<(Cue
     let mut extra = 0;
     while k > 0
         && cues[k - 1].end + 2 >= cues[k].start
-        && !s.mentions.iter().any(|m| m.start >= cues[k - 1].end && m.end <= cues[k].start)
+        && !s
+            .mentions
+            .iter()
+            .any(|m| m.start >= cues[k - 1].end && m.end <= cues[k].start)
     {
         let outer = cues[k - 1];
         let (kind, neg) = compose(outer.kind, cue.kind);
@@ -463,7 +507,9 @@ fn historical(profile: &Profile, s: &Sentence, a: usize, b: usize) -> bool {
     let old_year = s.toks[a..b].iter().any(|t| {
         t.norm.len() == 4
             && t.norm.chars().all(|c| c.is_ascii_digit())
-            && t.norm.parse::<i32>().is_ok_and(|y| (1900..since).contains(&y))
+            && t.norm
+                .parse::<i32>()
+                .is_ok_and(|y| (1900..since).contains(&y))
     });
     old_year || s.marks.any_in(Class::Past, a, b)
 }
@@ -476,10 +522,12 @@ fn candidates<'s>(s: &'s Sentence, a: usize, b: usize, tm: &TopicMention) -> Vec
         .iter()
         .filter(|m| m.can_hold() && m.start >= a && m.end <= b)
         .filter(|m| {
-            !s.topics
+            let inside = |a: usize, b: usize| m.start >= a && m.end <= b;
+            let in_term = s
+                .topics
                 .iter()
-                .any(|t| m.start >= t.start && m.end <= t.end && t.kind != TermKind::Action && !t.own)
-                && !(m.start >= tm.start && m.end <= tm.end)
+                .any(|t| inside(t.start, t.end) && t.kind != TermKind::Action && !t.own);
+            !in_term && !inside(tm.start, tm.end)
         })
         .filter(|m| !s.after_preposition(m.start))
         .filter(|m| !genitive(s, m))
@@ -565,7 +613,11 @@ fn coordinated<'s>(s: &'s Sentence, all: &[&'s Mention], m: &'s Mention) -> Vec<
         }) && (x..y).any(|k| s.marks.covers(Class::Conjunctions, k) || s.toks[k].norm == ",")
     };
     let mut left = m;
-    while let Some(p) = all.iter().filter(|p| p.end <= left.start).max_by_key(|p| p.end) {
+    while let Some(p) = all
+        .iter()
+        .filter(|p| p.end <= left.start)
+        .max_by_key(|p| p.end)
+    {
         if !joins(p.end, left.start) {
             break;
         }
@@ -573,7 +625,11 @@ fn coordinated<'s>(s: &'s Sentence, all: &[&'s Mention], m: &'s Mention) -> Vec<
         left = p;
     }
     let mut right = m;
-    while let Some(n) = all.iter().filter(|n| n.start >= right.end).min_by_key(|n| n.start) {
+    while let Some(n) = all
+        .iter()
+        .filter(|n| n.start >= right.end)
+        .min_by_key(|n| n.start)
+    {
         if !joins(right.end, n.start) {
             break;
         }
@@ -622,12 +678,20 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
             .of(Class::Opposes)
             .iter()
             .chain(s.marks.of(Class::RuleOut))
-            .find(|o| s.marks.within(Class::ReportNouns, o.end, o.end + 5).next().is_some())
+            .find(|o| {
+                s.marks
+                    .within(Class::ReportNouns, o.end, o.end + 5)
+                    .next()
+                    .is_some()
+            })
             .copied()
     });
     let first_person = !s.marks.of(Class::FirstPerson).is_empty();
     let push = |out: &mut Vec<Reading>, r: Reading| {
-        if !out.iter().any(|o: &Reading| o.topic == r.topic && o.holder == r.holder && o.mention == r.mention) {
+        if !out
+            .iter()
+            .any(|o: &Reading| o.topic == r.topic && o.holder == r.holder && o.mention == r.mention)
+        {
             out.push(r);
         }
     };
@@ -635,7 +699,10 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
         let clause = s.clause_of(tm.start);
         let (ca, cb) = (clause.start, clause.end);
         let mut frame = sentence_frame;
-        frame.subordinate = matches!(clause.kind, ClauseKind::Time | ClauseKind::Condition | ClauseKind::If);
+        frame.subordinate = matches!(
+            clause.kind,
+            ClauseKind::Time | ClauseKind::Condition | ClauseKind::If
+        );
         frame.indirect_question = clause.kind == ClauseKind::Question;
         // a year or a word for the past near the topic (not in a trailing
         // "…, echoing what leaders said in 2024")
@@ -648,9 +715,16 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
         frame.condition = s.clauses.iter().any(|c| {
             c.start != ca
                 && (c.kind == ClauseKind::Condition
-                    || (c.kind == ClauseKind::If && !s.marks.any_in(Class::Triggers, c.start, c.end)))
+                    || (c.kind == ClauseKind::If
+                        && !s.marks.any_in(Class::Triggers, c.start, c.end)))
                 && !timing(c)
-                && !joined_between(s, ca.min(c.start), cb.max(c.end), (ca, cb), (c.start, c.end))
+                && !joined_between(
+                    s,
+                    ca.min(c.start),
+                    cb.max(c.end),
+                    (ca, cb),
+                    (c.start, c.end),
+                )
         });
         // "will not … until …": not before, so on a condition
         let until = s.clauses.iter().any(|c| {
@@ -661,7 +735,8 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
         });
         frame.not_until = until;
         if let Some(d) = denial {
-            frame.denied = (d.start < tm.start && (ca <= d.start || clause.kind == ClauseKind::Content))
+            frame.denied = (d.start < tm.start
+                && (ca <= d.start || clause.kind == ClauseKind::Content))
                 || (d.start >= tm.end && s.marks.any_in(Class::ReportNouns, 0, tm.start));
         }
         let denial_at = denial.map(|d| d.start);
@@ -718,17 +793,26 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
             });
         let possessive = cands
             .iter()
-            .find(|m| s.marks.at(Class::Possessives, m.end).is_some() && m.end < cue.start && cue.start - m.end <= 4)
+            .find(|m| {
+                s.marks.at(Class::Possessives, m.end).is_some()
+                    && m.end < cue.start
+                    && cue.start - m.end <= 4
+            })
             .copied();
         // the actor before the cue; when the cue comes after the topic (a
         // verb at the end, as in German), the actor before the topic
         let verb_last = cue.start >= tm.end && !missing;
         let before_at = if verb_last { tm.start } else { cue.start };
-        let eligible = |m: &&&Mention| m.end <= before_at && s.marks.at(Class::Possessives, m.end).is_none();
+        let eligible =
+            |m: &&&Mention| m.end <= before_at && s.marks.at(Class::Possessives, m.end).is_none();
         // with the verb at the end the subject comes first ("dass die USA
         // der Ukraine Garantien geben"); otherwise the nearest before the cue
         let before_cue = if verb_last {
-            cands.iter().filter(eligible).min_by_key(|m| m.start).copied()
+            cands
+                .iter()
+                .filter(eligible)
+                .min_by_key(|m| m.start)
+                .copied()
         } else {
             cands.iter().filter(eligible).max_by_key(|m| m.end).copied()
         };
@@ -738,10 +822,20 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
         let after_cue = cands
             .iter()
             .filter(|_| s.verb_second)
-            .filter(|m| m.start >= cue.end && m.end <= tm.start && s.marks.at(Class::Possessives, m.end).is_none())
+            .filter(|m| {
+                m.start >= cue.end
+                    && m.end <= tm.start
+                    && s.marks.at(Class::Possessives, m.end).is_none()
+            })
             .min_by_key(|m| m.start)
             .copied();
-        let via_of = |m: &Mention, v: HolderVia| if m.via == Via::Reference { HolderVia::Context } else { v };
+        let via_of = |m: &Mention, v: HolderVia| {
+            if m.via == Via::Reference {
+                HolderVia::Context
+            } else {
+                v
+            }
+        };
         // (actor, how found, where its mention ends)
         let mut holders: Vec<(usize, HolderVia, Option<usize>)> = Vec::new();
         if let Some(m) = owner {
@@ -778,12 +872,18 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
             holders.push((m.actor, via_of(m, HolderVia::Possessive), None));
         } else if clause.kind == ClauseKind::Relative {
             // the noun the clause is about: the actor right before it
-            if let Some(m) = s.mentions.iter().filter(|m| m.end <= ca && ca - m.end <= 2 && m.can_hold()).last() {
+            if let Some(m) = s
+                .mentions
+                .iter()
+                .rfind(|m| m.end <= ca && ca - m.end <= 2 && m.can_hold())
+            {
                 holders.push((m.actor, via_of(m, HolderVia::Before), None));
             }
         } else if first_person && let Some((a, _, _)) = speaker {
             holders.push((a, HolderVia::Speaker, None));
-        } else if let Some((a, _, _)) = speaker.filter(|_| profile.topics[tm.topic].own_nouns.is_empty()) {
+        } else if let Some((a, _, _)) =
+            speaker.filter(|_| profile.topics[tm.topic].own_nouns.is_empty())
+        {
             // sending one's own forces needs someone who sends them: who
             // speaks of a deployment is not its sender
             holders.push((a, HolderVia::Speaker, None));
@@ -795,7 +895,16 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
                 holders.push((a, HolderVia::Context, None));
             }
         }
-        if asked && let Some(g) = s.marks.of(Class::Supports).iter().chain(s.marks.of(Class::Opposes)).chain(s.marks.of(Class::AddressVerbs)).filter(|x| x.end <= ca).max_by_key(|x| x.end) {
+        if asked
+            && let Some(g) = s
+                .marks
+                .of(Class::Supports)
+                .iter()
+                .chain(s.marks.of(Class::Opposes))
+                .chain(s.marks.of(Class::AddressVerbs))
+                .filter(|x| x.end <= ca)
+                .max_by_key(|x| x.end)
+        {
             // the asking cue is the governing one
             cue.start = g.start.min(cue.start);
         }
@@ -840,7 +949,10 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
         } else if answered_no && missing {
             missing = false;
         }
-        let rivals = cands.iter().filter(|m| !holders.iter().any(|h| h.0 == m.actor)).count();
+        let rivals = cands
+            .iter()
+            .filter(|m| !holders.iter().any(|h| h.0 == m.actor))
+            .count();
         // "dropped its demand for …" (before the cue) or "agreed to drop
         // its goal of …" (between the cue and the topic)
         let reversed = s.marks.of(Class::Reversals).iter().any(|r| {
@@ -919,8 +1031,7 @@ fn secondary(
         let (ca, _) = r.clause;
         let outer = cues_in(s, ca, m.start)
             .into_iter()
-            .filter(|c| c.end <= m.start && m.start - c.end <= 2)
-            .last();
+            .rfind(|c| c.end <= m.start && m.start - c.end <= 2);
         let Some(outer) = outer else { continue };
         let Some(holder) = s
             .mentions
@@ -960,7 +1071,10 @@ fn secondary(
                 // the clause follows a document noun ("the plan, which …",
                 // "a framework that …")
                 let doc = (c.kind == ClauseKind::Relative
-                    && ((c.start >= 2 && s.marks.ending_at(Class::DocumentNouns, c.start - 1).is_some())
+                    && ((c.start >= 2
+                        && s.marks
+                            .ending_at(Class::DocumentNouns, c.start - 1)
+                            .is_some())
                         || s.marks.ending_at(Class::DocumentNouns, c.start).is_some()))
                     || (c.kind == ClauseKind::Content
                         && c.gov == Governor::None
@@ -968,11 +1082,17 @@ fn secondary(
                 if !doc {
                     continue;
                 }
-                let Some(main) = s.clauses.iter().rfind(|m| m.end <= c.start && m.kind != ClauseKind::Relative) else {
+                let Some(main) = s
+                    .clauses
+                    .iter()
+                    .rfind(|m| m.end <= c.start && m.kind != ClauseKind::Relative)
+                else {
                     continue;
                 };
                 let cues = cues_in(s, main.start, main.end);
-                let Some(cue) = cues.last().copied() else { continue };
+                let Some(cue) = cues.last().copied() else {
+                    continue;
+                };
                 let Some(holder) = s
                     .mentions
                     .iter()
@@ -982,24 +1102,32 @@ fn secondary(
                 else {
                     continue;
                 };
-                for tm in s.topics.iter().filter(|t| t.start >= c.start && t.end <= c.end) {
-                    let first = firsts.iter().find(|r| r.mention == *tm).cloned().unwrap_or_else(|| Reading {
-                        topic: tm.topic,
-                        mention: tm.clone(),
-                        holder: holder.actor,
-                        via: HolderVia::Before,
-                        speaker: holder.actor,
-                        cue: Some(cue),
-                        negations: 0,
-                        reversed: false,
-                        frame: Frame {
-                            question: s.is_question(),
-                            historical: historical_any(s, main.start, c.end),
-                            ..Frame::default()
-                        },
-                        clause: (main.start, main.end),
-                        rivals: 0,
-                    });
+                for tm in s
+                    .topics
+                    .iter()
+                    .filter(|t| t.start >= c.start && t.end <= c.end)
+                {
+                    let first = firsts
+                        .iter()
+                        .find(|r| r.mention == *tm)
+                        .cloned()
+                        .unwrap_or_else(|| Reading {
+                            topic: tm.topic,
+                            mention: tm.clone(),
+                            holder: holder.actor,
+                            via: HolderVia::Before,
+                            speaker: holder.actor,
+                            cue: Some(cue),
+                            negations: 0,
+                            reversed: false,
+                            frame: Frame {
+                                question: s.is_question(),
+                                historical: historical_any(s, main.start, c.end),
+                                ..Frame::default()
+                            },
+                            clause: (main.start, main.end),
+                            rivals: 0,
+                        });
                     let negations = negations(s, holder.end, cue.end, tm);
                     let mut r = first;
                     r.holder = holder.actor;
@@ -1013,14 +1141,25 @@ fn secondary(
                 }
             }
             ClauseKind::Apposition => {
-                if s.topics.iter().any(|t| t.start >= c.start && t.end <= c.end) {
+                if s.topics
+                    .iter()
+                    .any(|t| t.start >= c.start && t.end <= c.end)
+                {
                     continue;
                 }
                 let cues = cues_in(s, c.start, c.end);
-                let Some(cue) = cues.first().copied() else { continue };
-                let Some(m) = experiencer(s, &cue, c.end) else { continue };
-                let Some(tm) = s.topics.iter().rfind(|t| t.end <= c.start) else { continue };
-                let Some(first) = firsts.iter().find(|r| r.mention == *tm) else { continue };
+                let Some(cue) = cues.first().copied() else {
+                    continue;
+                };
+                let Some(m) = experiencer(s, &cue, c.end) else {
+                    continue;
+                };
+                let Some(tm) = s.topics.iter().rfind(|t| t.end <= c.start) else {
+                    continue;
+                };
+                let Some(first) = firsts.iter().find(|r| r.mention == *tm) else {
+                    continue;
+                };
                 let mut r = first.clone();
                 r.holder = m.actor;
                 r.via = HolderVia::Possessive;
@@ -1045,7 +1184,9 @@ fn joined_between(s: &Sentence, a: usize, b: usize, x: (usize, usize), y: (usize
             && c.end <= b
             && (c.start, c.end) != x
             && (c.start, c.end) != y
-            && s.marks.at(Class::ClauseJoiners, c.start).is_some_and(|j| c.end > j.end + 1)
+            && s.marks
+                .at(Class::ClauseJoiners, c.start)
+                .is_some_and(|j| c.end > j.end + 1)
     })
 }
 
@@ -1054,17 +1195,35 @@ fn joined_between(s: &Sentence, a: usize, b: usize, x: (usize, usize), y: (usize
 fn negations(s: &Sentence, a: usize, b: usize, tm: &TopicMention) -> usize {
     // a negator that is part of a cue ("no intention") is the cue's own
     let in_cue = |i: usize| {
-        [Class::Opposes, Class::Supports, Class::RuleOut, Class::Openness]
-            .iter()
-            .any(|c| s.marks.of(*c).iter().any(|x| x.holds(i) && x.end - x.start > 1))
+        [
+            Class::Opposes,
+            Class::Supports,
+            Class::RuleOut,
+            Class::Openness,
+        ]
+        .iter()
+        .any(|c| {
+            s.marks
+                .of(*c)
+                .iter()
+                .any(|x| x.holds(i) && x.end - x.start > 1)
+        })
     };
     let not_really = |i: usize| {
-        in_cue(i) || s.marks.of(Class::NotNegators).iter().any(|x| x.start <= i && i < x.end)
+        in_cue(i)
+            || s.marks
+                .of(Class::NotNegators)
+                .iter()
+                .any(|x| x.start <= i && i < x.end)
     };
     // a gapped negation ("ne … pas", "non … mai") counts once, and so do
     // its words written alone; two openings reaching one close count once
     let mut gaps: Vec<super::sentence::Span> = Vec::new();
-    for x in s.marks.within(Class::Negators, a, b).filter(|x| x.head != x.end) {
+    for x in s
+        .marks
+        .within(Class::Negators, a, b)
+        .filter(|x| x.head != x.end)
+    {
         if !gaps.iter().any(|g| g.tail == x.tail || g.start == x.start) {
             gaps.push(*x);
         }
@@ -1084,7 +1243,9 @@ fn negations(s: &Sentence, a: usize, b: usize, tm: &TopicMention) -> usize {
 /// Is the mention the addressee of a demand ("urged Kyiv", "told Kyiv")?
 fn addressee(s: &Sentence, m: &Mention) -> bool {
     s.marks.of(Class::AddressVerbs).iter().any(|a| {
-        a.end <= m.start && m.start - a.end <= 2 && (a.end..m.start).all(|k| !is_stop(&s.toks[k].norm))
+        a.end <= m.start
+            && m.start - a.end <= 2
+            && (a.end..m.start).all(|k| !is_stop(&s.toks[k].norm))
     })
 }
 
@@ -1101,7 +1262,11 @@ pub fn carry(s: &Sentence, ctx: &mut Context, historic: bool) {
     {
         ctx.last_person = Some(m.actor);
     }
-    if let Some(m) = s.mentions.iter().find(|m| m.can_hold() && m.via == Via::Name) {
+    if let Some(m) = s
+        .mentions
+        .iter()
+        .find(|m| m.can_hold() && m.via == Via::Name)
+    {
         ctx.last_actor = Some(m.actor);
     }
     ctx.last_speaker = speaker_of(s).map(|x| x.0).or_else(|| {
@@ -1112,11 +1277,11 @@ pub fn carry(s: &Sentence, ctx: &mut Context, historic: bool) {
     });
     for m in &s.mentions {
         if s.marks.at(Class::Possessives, m.end).is_some()
-            && (m.end + 1..(m.end + 4).min(s.toks.len())).any(|k| s.marks.at(Class::DocumentNouns, k).is_some())
+            && (m.end + 1..(m.end + 4).min(s.toks.len()))
+                .any(|k| s.marks.at(Class::DocumentNouns, k).is_some())
         {
             ctx.last_document = Some(m.actor);
         }
     }
     ctx.prev_historic = historic;
 }
-

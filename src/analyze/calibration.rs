@@ -69,7 +69,14 @@ pub fn fit(pairs: &[(f64, bool)]) -> Vec<(f64, f64)> {
 pub fn reliability(pairs: &[(f64, bool)]) -> String {
     use std::fmt::Write;
     let mut out = String::from("confidence   claims  right  share\n");
-    for (lo, hi) in [(0.0, 0.5), (0.5, 0.6), (0.6, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 1.01)] {
+    for (lo, hi) in [
+        (0.0, 0.5),
+        (0.5, 0.6),
+        (0.6, 0.7),
+        (0.7, 0.8),
+        (0.8, 0.9),
+        (0.9, 1.01),
+    ] {
         let band: Vec<&(f64, bool)> = pairs.iter().filter(|(s, _)| *s >= lo && *s < hi).collect();
         let right = band.iter().filter(|(_, r)| *r).count();
         let share = if band.is_empty() {

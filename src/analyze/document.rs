@@ -33,7 +33,11 @@ impl Document {
     /// Reads an article: `title` one line, `body` paragraphs on lines.
     pub fn read(profile: &Profile, title: &str, body: &str) -> Document {
         let langs = &profile.langs;
-        let head: String = title.chars().chain(['\n']).chain(body.chars().take(4000)).collect();
+        let head: String = title
+            .chars()
+            .chain(['\n'])
+            .chain(body.chars().take(4000))
+            .collect();
         // names ("von der Leyen") say nothing of the language around them
         let mut toks = text::tokenize(&head);
         let names: Vec<(usize, usize)> = profile
@@ -81,7 +85,11 @@ impl Document {
             .iter()
             .take(6)
             .find_map(|l| text::find_date(l, &langs.packs))
-            .or_else(|| body.lines().take(8).find_map(|l| text::find_date(l, &langs.packs)));
+            .or_else(|| {
+                body.lines()
+                    .take(8)
+                    .find_map(|l| text::find_date(l, &langs.packs))
+            });
         let title_toks = profile.tokenize(title);
         let opinion = is_opinion(profile, lang, &title_toks, &header);
         let off_topic = sentences
@@ -109,7 +117,8 @@ impl Document {
         }
         let mut on = 0usize;
         let mut off = if self.title_off { 2 } else { 0 };
-        let anchored = self.title_anchor || self.sentences.iter().any(|s| profile.anchors.any(&s.toks));
+        let anchored =
+            self.title_anchor || self.sentences.iter().any(|s| profile.anchors.any(&s.toks));
         for (k, s) in self.sentences.iter().enumerate() {
             if self.off_topic[k] {
                 off += 1;
@@ -141,12 +150,7 @@ impl Document {
 }
 
 /// An opinion piece: the title or a header label names its section.
-fn is_opinion(
-    profile: &Profile,
-    lang: usize,
-    title: &[text::Token],
-    header: &[String],
-) -> bool {
+fn is_opinion(profile: &Profile, lang: usize, title: &[text::Token], header: &[String]) -> bool {
     let words = profile.langs.packs[lang].class(Class::OpinionSections);
     let sep = |t: &text::Token| matches!(t.norm.as_str(), ":" | "|" | "-" | "/" | "›");
     if let Some(h) = words.longest_at(title, 0)

@@ -79,8 +79,7 @@ impl StanceJudge for Rules {
 
     fn judge(&self, _s: &Sentence, r: &Reading) -> Option<Verdict> {
         let f = r.frame;
-        if (f.question && !f.answered_no)
-            || (f.indirect_question && !f.answered_no)
+        if ((f.question || f.indirect_question) && !f.answered_no)
             || f.hypothetical
             || f.historical
             || f.non_actor

@@ -1,8 +1,8 @@
 //! Language packs: the words of each grammatical class the engine reads,
 //! for one language, as data (`lang/*.toml`, built in).
 //!
-//! The engine's rules speak of classes ([`Class::Negator`],
-//! [`Class::Condition`], …), never of words; a pack says which words of its
+//! The engine's rules speak of classes ([`Class::Negators`],
+//! [`Class::Conditions`], …), never of words; a pack says which words of its
 //! language belong to each class. Packs are also how an article's language
 //! is told: the pack whose function words occur most often wins.
 
@@ -382,7 +382,10 @@ impl Languages {
         if best == 0 || counts.iter().filter(|&&c| c == best).count() > 1 {
             return self.default;
         }
-        counts.iter().position(|&c| c == best).unwrap_or(self.default)
+        counts
+            .iter()
+            .position(|&c| c == best)
+            .unwrap_or(self.default)
     }
 }
 
@@ -413,12 +416,27 @@ mod tests {
     fn the_language_of_a_text_is_told_by_its_function_words() {
         let l = Languages::builtin();
         let code = |s: &str| l.packs[l.detect(s)].code.clone();
-        assert_eq!(code("Die Regierung hat am Montag erklärt, dass sie den Plan nicht unterstützt."), "de");
-        assert_eq!(code("Le gouvernement a déclaré lundi qu'il ne soutient pas ce plan pour la paix."), "fr");
-        assert_eq!(code("Il governo ha dichiarato lunedì che non sostiene il piano per la pace."), "it");
-        assert_eq!(code("The government said on Monday that it does not support the plan."), "en");
+        assert_eq!(
+            code("Die Regierung hat am Montag erklärt, dass sie den Plan nicht unterstützt."),
+            "de"
+        );
+        assert_eq!(
+            code("Le gouvernement a déclaré lundi qu'il ne soutient pas ce plan pour la paix."),
+            "fr"
+        );
+        assert_eq!(
+            code("Il governo ha dichiarato lunedì che non sostiene il piano per la pace."),
+            "it"
+        );
+        assert_eq!(
+            code("The government said on Monday that it does not support the plan."),
+            "en"
+        );
         assert_eq!(code("Kyiv"), "en");
         // a short sentence without the commonest words: the grammar words tell
-        assert_eq!(code("La Pologne soutient l'adhésion de l'Ukraine à l'Alliance, a affirmé Sikorski."), "fr");
+        assert_eq!(
+            code("La Pologne soutient l'adhésion de l'Ukraine à l'Alliance, a affirmé Sikorski."),
+            "fr"
+        );
     }
 }

@@ -100,16 +100,16 @@ impl Linear {
                     }
                 }
                 let p = softmax(z);
-                for k in 0..4 {
+                for (k, gb) in grad_b.iter_mut().enumerate() {
                     let g = p[k] - if k == *y { 1.0 } else { 0.0 };
-                    grad_b[k] += g;
+                    *gb += g;
                     for f in feats {
                         grad.entry(f.as_str()).or_insert([0.0; 4])[k] += g;
                     }
                 }
             }
-            for k in 0..4 {
-                w.bias[k] -= rate * grad_b[k] / n;
+            for (b, gb) in w.bias.iter_mut().zip(grad_b) {
+                *b -= rate * gb / n;
             }
             for (f, wf) in w.weights.iter_mut() {
                 let g = grad.get(f.as_str()).copied().unwrap_or([0.0; 4]);
@@ -197,7 +197,9 @@ pub fn calibrate(table: &[(f64, f64)], score: f64) -> f64 {
 /// judge's verdict, and the words of the cue.
 pub fn features(s: &Sentence, r: &Reading) -> Vec<String> {
     let mut f: Vec<String> = Vec::with_capacity(32);
-    let cue = r.cue.map_or("none".to_string(), |c| format!("{:?}", c.kind));
+    let cue = r
+        .cue
+        .map_or("none".to_string(), |c| format!("{:?}", c.kind));
     f.push(format!("cue={cue}"));
     let odd = r.negations % 2 == 1;
     f.push(format!("cue={cue}&neg={odd}"));
@@ -249,7 +251,9 @@ pub fn features(s: &Sentence, r: &Reading) -> Vec<String> {
     f.push(format!("polarity={pol}"));
     f.push(format!("polarity={pol}&condition={}", fr.condition));
     f.push(format!("polarity={pol}&denied={}", fr.denied));
-    let rule = Rules::raw().judge(s, r).map_or("none".into(), |v| v.stance.as_str().to_string());
+    let rule = Rules::raw()
+        .judge(s, r)
+        .map_or("none".into(), |v| v.stance.as_str().to_string());
     f.push(format!("rule={rule}"));
     if let Some(c) = r.cue {
         let d = if c.end <= r.mention.start {
@@ -257,7 +261,16 @@ pub fn features(s: &Sentence, r: &Reading) -> Vec<String> {
         } else {
             c.start.saturating_sub(r.mention.end)
         };
-        f.push(format!("dist={}", if d <= 2 { "near" } else if d <= 6 { "mid" } else { "far" }));
+        f.push(format!(
+            "dist={}",
+            if d <= 2 {
+                "near"
+            } else if d <= 6 {
+                "mid"
+            } else {
+                "far"
+            }
+        ));
         if c.start >= r.mention.end {
             f.push("cue_after".into());
         }

@@ -178,8 +178,15 @@ pub const JUDGES: &[&str] = &["rules", "linear"];
 /// Analyses an article with the rule judge: `title` and `body` are plain
 /// text, paragraphs separated by newlines.
 pub fn analyze(profile: &Profile, title: &str, body: &str) -> Analysis {
-    read(profile, &judge::Rules::builtin(), title, body, false, &Budget::unlimited())
-        .expect("an unlimited budget is never spent")
+    read(
+        profile,
+        &judge::Rules::builtin(),
+        title,
+        body,
+        false,
+        &Budget::unlimited(),
+    )
+    .expect("an unlimited budget is never spent")
 }
 
 /// Analyses an article with `judge`, as long as `budget` lasts.
@@ -257,7 +264,10 @@ pub fn explain(profile: &Profile, judge: &dyn StanceJudge, title: &str, body: &s
             .clauses
             .iter()
             .map(|c| {
-                let words: Vec<&str> = s.toks[c.start..c.end].iter().map(|t| t.norm.as_str()).collect();
+                let words: Vec<&str> = s.toks[c.start..c.end]
+                    .iter()
+                    .map(|t| t.norm.as_str())
+                    .collect();
                 format!("{:?}[{}]", c.kind, words.join(" "))
             })
             .collect();
@@ -266,8 +276,16 @@ pub fn explain(profile: &Profile, judge: &dyn StanceJudge, title: &str, body: &s
             .topics
             .iter()
             .map(|t| {
-                let w: Vec<&str> = s.toks[t.start..t.end].iter().map(|t| t.norm.as_str()).collect();
-                format!("{} '{}' {:?}", profile.topics[t.topic].id, w.join(" "), t.kind)
+                let w: Vec<&str> = s.toks[t.start..t.end]
+                    .iter()
+                    .map(|t| t.norm.as_str())
+                    .collect();
+                format!(
+                    "{} '{}' {:?}",
+                    profile.topics[t.topic].id,
+                    w.join(" "),
+                    t.kind
+                )
             })
             .collect();
         let actors: Vec<String> = s
@@ -275,10 +293,18 @@ pub fn explain(profile: &Profile, judge: &dyn StanceJudge, title: &str, body: &s
             .iter()
             .map(|m| format!("{} {:?}@{}", profile.actors[m.actor].id, m.via, m.start))
             .collect();
-        let _ = writeln!(out, "    topics: {}; actors: {}", topics.join(", "), actors.join(", "));
+        let _ = writeln!(
+            out,
+            "    topics: {}; actors: {}",
+            topics.join(", "),
+            actors.join(", ")
+        );
         for r in &rs {
             let cue = r.cue.map(|c| {
-                let w: Vec<&str> = s.toks[c.start..c.end].iter().map(|t| t.norm.as_str()).collect();
+                let w: Vec<&str> = s.toks[c.start..c.end]
+                    .iter()
+                    .map(|t| t.norm.as_str())
+                    .collect();
                 format!("{:?} '{}'", c.kind, w.join(" "))
             });
             let v = judge.judge(&s, r);
@@ -286,7 +312,11 @@ pub fn explain(profile: &Profile, judge: &dyn StanceJudge, title: &str, body: &s
                 out,
                 "    {} {}: holder {} via {:?}, speaker {}, cue {}, negations {}, reversed {}, frame {:?} => {}",
                 profile.topics[r.topic].id,
-                s.toks[r.mention.start..r.mention.end].iter().map(|t| t.norm.as_str()).collect::<Vec<_>>().join(" "),
+                s.toks[r.mention.start..r.mention.end]
+                    .iter()
+                    .map(|t| t.norm.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 profile.actors[r.holder].id,
                 r.via,
                 profile.actors[r.speaker].id,
@@ -294,7 +324,10 @@ pub fn explain(profile: &Profile, judge: &dyn StanceJudge, title: &str, body: &s
                 r.negations,
                 r.reversed,
                 r.frame,
-                v.map_or("no claim".to_string(), |v| format!("{} {:.2}", v.stance, v.score))
+                v.map_or("no claim".to_string(), |v| format!(
+                    "{} {:.2}",
+                    v.stance, v.score
+                ))
             );
         }
     }
@@ -333,7 +366,9 @@ fn read(
             attribution::carry(&s, &mut ctx, false);
             let mut found: Vec<Claim> = Vec::new();
             for r in &readings {
-                let Some(v) = judge.judge(&s, r) else { continue };
+                let Some(v) = judge.judge(&s, r) else {
+                    continue;
+                };
                 for (topic, stance) in topic_claims(profile, r, v.stance) {
                     if r.frame.denied {
                         denied_cells.push((
@@ -354,7 +389,10 @@ fn read(
             }
             shadow(profile, &s, &readings, &mut found);
             for c in found {
-                if denied_cells.iter().any(|(a, t)| *a == c.actor && *t == c.topic) {
+                if denied_cells
+                    .iter()
+                    .any(|(a, t)| *a == c.actor && *t == c.topic)
+                {
                     denials.push(c.clone());
                 }
                 merge_claim(&mut claims, c);
@@ -413,7 +451,10 @@ fn stance_words(s: &Sentence, r: &Reading) -> Vec<String> {
     }
     if r.frame.condition {
         for c in s.clauses.iter().filter(|c| {
-            matches!(c.kind, sentence::ClauseKind::Condition | sentence::ClauseKind::If)
+            matches!(
+                c.kind,
+                sentence::ClauseKind::Condition | sentence::ClauseKind::If
+            )
         }) {
             idx.extend(c.start..(c.start + 2).min(c.end));
         }
@@ -428,7 +469,13 @@ fn stance_words(s: &Sentence, r: &Reading) -> Vec<String> {
 
 /// The stance words of the claim a sentence makes for one cell (for
 /// evidence kept without them, such as a ledger read back from the state).
-pub fn stance_words_of(profile: &Profile, judge: &dyn StanceJudge, actor: &str, topic: &str, sentence: &str) -> Vec<String> {
+pub fn stance_words_of(
+    profile: &Profile,
+    judge: &dyn StanceJudge,
+    actor: &str,
+    topic: &str,
+    sentence: &str,
+) -> Vec<String> {
     analyze_seed(profile, judge, sentence)
         .claims
         .into_iter()
@@ -445,7 +492,10 @@ pub(crate) fn topic_claims(profile: &Profile, r: &Reading, stance: Stance) -> Ve
     if let Some(to) = t.acts
         && r.mention.kind == crate::profile::TermKind::Action
         && !profile.topics[to].exclude_holders.contains(&r.holder)
-        && !profile.topics[to].redirect.iter().any(|(h, _)| h.contains(&r.holder))
+        && !profile.topics[to]
+            .redirect
+            .iter()
+            .any(|(h, _)| h.contains(&r.holder))
     {
         t = &profile.topics[to];
         let mut out = vec![(to, stance)];
@@ -496,7 +546,9 @@ fn shadow(profile: &Profile, s: &Sentence, readings: &[Reading], found: &mut Vec
                 .iter()
                 .any(|o| o.topic == *sh && o.holder == r.holder && o.clause == r.clause);
             if same_clause {
-                found.retain(|c| !(c.actor == *holder && c.topic == *id && c.stance == Stance::Opposes));
+                found.retain(|c| {
+                    !(c.actor == *holder && c.topic == *id && c.stance == Stance::Opposes)
+                });
             }
         }
     }

@@ -85,7 +85,9 @@ impl Marks {
 
     /// The spans of a class that start in `a..b`.
     pub fn within(&self, c: Class, a: usize, b: usize) -> impl Iterator<Item = &Span> {
-        self.of(c).iter().filter(move |s| s.start >= a && s.start < b)
+        self.of(c)
+            .iter()
+            .filter(move |s| s.start >= a && s.start < b)
     }
 
     /// Does a span of the class start in `a..b`?
@@ -362,7 +364,11 @@ fn find_topics(profile: &Profile, toks: &[Token]) -> Vec<TopicMention> {
     // in which case the other topic's phrase is dropped
     let own_topic = |t: usize| !profile.topics[t].own_nouns.is_empty();
     let takers: Vec<TopicMention> = out.iter().filter(|m| m.over).cloned().collect();
-    out.retain(|o| !takers.iter().any(|m| m.topic != o.topic && o.start < m.end && m.start < o.end));
+    out.retain(|o| {
+        !takers
+            .iter()
+            .any(|m| m.topic != o.topic && o.start < m.end && m.start < o.end)
+    });
     // a phrase wholly inside the act is its object ("send peacekeepers"):
     // the act stays and the phrase goes
     let acts: Vec<TopicMention> = out
@@ -386,7 +392,10 @@ fn find_topics(profile: &Profile, toks: &[Token]) -> Vec<TopicMention> {
                 .any(|o| o.topic != m.topic && o.start < m.end && m.start < o.end))
     });
     // the other topic takes the act over ("sending troops from NATO countries")
-    for m in snapshot.iter().filter(|m| own_topic(m.topic) && m.kind == TermKind::Action && !m.over) {
+    for m in snapshot
+        .iter()
+        .filter(|m| own_topic(m.topic) && m.kind == TermKind::Action && !m.over)
+    {
         if let Some(o) = out
             .iter_mut()
             .find(|o| o.topic != m.topic && o.start < m.end && m.start < o.end)
@@ -421,7 +430,9 @@ fn own_forces(
                 .iter()
                 .filter(|m| matches!(m.via, Via::Owner | Via::Name))
                 .find(|m| {
-                    (m.end <= n.start && n.start - m.end <= usize::from(m.via == Via::Name) && (m.end..n.start).all(|k| toks[k].is_word()))
+                    (m.end <= n.start
+                        && n.start - m.end <= usize::from(m.via == Via::Name)
+                        && (m.end..n.start).all(|k| toks[k].is_word()))
                         || (m.start == n.end && m.via == Via::Owner)
                 })
                 .map(|m| (m.start.min(n.start), m.end.max(n.end)));
@@ -431,7 +442,10 @@ fn own_forces(
                 .find(|f| f.end <= n.start && n.start - f.end <= 2)
                 .map(|f| (f.start, n.end));
             if let Some((a, b)) = owner_span.or(first) {
-                if topics.iter().any(|m| m.start < b && a < m.end && m.topic == ti) {
+                if topics
+                    .iter()
+                    .any(|m| m.start < b && a < m.end && m.topic == ti)
+                {
                     continue;
                 }
                 topics.push(TopicMention {
@@ -460,7 +474,10 @@ fn find_mentions(
     let mut out: Vec<Mention> = Vec::new();
     let not_names = profile.not_actors.find_all(toks);
     for h in profile.actor_lex.find_all(toks) {
-        if not_names.iter().any(|n| n.start <= h.start && h.end <= n.end) {
+        if not_names
+            .iter()
+            .any(|n| n.start <= h.start && h.end <= n.end)
+        {
             continue;
         }
         let (actor, kind) = h.value;
@@ -498,7 +515,11 @@ fn find_mentions(
     // adjectives joined to an owner share its role ("British, French and
     // Turkish soldiers", "soldats britanniques, français et turcs")
     let joined = |a: &Mention, b: &Mention| {
-        let (x, y) = if a.end <= b.start { (a.end, b.start) } else { (b.end, a.start) };
+        let (x, y) = if a.end <= b.start {
+            (a.end, b.start)
+        } else {
+            (b.end, a.start)
+        };
         y >= x
             && y - x <= 2
             && (x..y).all(|k| toks[k].norm == "," || marks.covers(Class::Conjunctions, k))
@@ -509,7 +530,9 @@ fn find_mentions(
             if out[i].via != Via::Modifier || out[i].kind != MentionKind::Adjective {
                 continue;
             }
-            if out.iter().any(|o| o.via == Via::Owner && o.kind == MentionKind::Adjective && joined(&out[i], o)) {
+            if out.iter().any(|o| {
+                o.via == Via::Owner && o.kind == MentionKind::Adjective && joined(&out[i], o)
+            }) {
                 out[i].via = Via::Owner;
                 changed = true;
             }
@@ -588,7 +611,10 @@ fn adjective_role(
 /// Is token `i` a dash between words ("European-led"), not a dash that
 /// sets a phrase apart ("— a non-starter")?
 pub fn attached(toks: &[Token], i: usize) -> bool {
-    i > 0 && i + 1 < toks.len() && toks[i - 1].end == toks[i].start && toks[i].end == toks[i + 1].start
+    i > 0
+        && i + 1 < toks.len()
+        && toks[i - 1].end == toks[i].start
+        && toks[i].end == toks[i + 1].start
 }
 
 /// Cuts the sentence into clauses: at clause joiners, semicolons and
@@ -645,7 +671,8 @@ fn clauses(
         }
         // a comma ends a subordinate clause, and a content clause that no
         // verb governs ("despite the belief that …, Russia …")
-        if t == "," && (subordinate(kind) || (kind == ClauseKind::Content && gov == Governor::None)) {
+        if t == "," && (subordinate(kind) || (kind == ClauseKind::Content && gov == Governor::None))
+        {
             push(&mut out, start, i, kind, gov);
             start = i + 1;
             (kind, gov) = if kind == ClauseKind::Content {
@@ -660,7 +687,9 @@ fn clauses(
         // own ("…, and discussions remain …"); before an actor it joins a list
         if t == ","
             && let Some(c) = marks.at(Class::Conjunctions, i + 1)
-            && !mentions.iter().any(|m| m.start >= c.end && m.start <= c.end + 1)
+            && !mentions
+                .iter()
+                .any(|m| m.start >= c.end && m.start <= c.end + 1)
             && i > start
         {
             push(&mut out, start, i, kind, gov);

@@ -38,7 +38,9 @@ fn read(text: &str) -> Sentence {
 
 #[test]
 fn gapped_phrases_match_across_the_words_between() {
-    let s = read("Die Regierung in Rom lehnt eine Obergrenze für die ukrainische Armee entschieden ab.");
+    let s = read(
+        "Die Regierung in Rom lehnt eine Obergrenze für die ukrainische Armee entschieden ab.",
+    );
     let opp = s.marks.of(Class::Opposes);
     assert!(opp.iter().any(|x| x.head < x.end), "{opp:?}");
     // the words in the gap are not the cue's own
@@ -50,7 +52,10 @@ fn gapped_phrases_match_across_the_words_between() {
 fn elided_words_are_one_token_in_text_and_in_phrases() {
     let t = text::tokenize("L'Italie n'enverra pas de soldats, dell'Ucraina.");
     let norms: Vec<&str> = t.iter().map(|t| t.norm.as_str()).collect();
-    assert!(norms.contains(&"l'") && norms.contains(&"n'") && norms.contains(&"dell'"), "{norms:?}");
+    assert!(
+        norms.contains(&"l'") && norms.contains(&"n'") && norms.contains(&"dell'"),
+        "{norms:?}"
+    );
     // English contractions keep their own rule
     let t = text::tokenize("Kyiv's answer: we don't accept it.");
     let norms: Vec<&str> = t.iter().map(|t| t.norm.as_str()).collect();
@@ -59,7 +64,10 @@ fn elided_words_are_one_token_in_text_and_in_phrases() {
 
 #[test]
 fn folding_handles_sharp_s_and_ligatures() {
-    assert_eq!(text::fold("Außenminister Œuvre Æther"), "aussenminister oeuvre aether");
+    assert_eq!(
+        text::fold("Außenminister Œuvre Æther"),
+        "aussenminister oeuvre aether"
+    );
     let t = text::tokenize("Großbritannien");
     assert_eq!(t[0].norm, "grossbritannien");
 }
@@ -68,17 +76,29 @@ fn folding_handles_sharp_s_and_ligatures() {
 fn clauses_know_conditions_content_and_who_governs_it() {
     let s = read("Oslo officials said that Norway would send troops only if parliament agreed.");
     let kinds: Vec<ClauseKind> = s.clauses.iter().map(|c| c.kind).collect();
-    assert!(kinds.contains(&ClauseKind::Content) && kinds.contains(&ClauseKind::Condition), "{kinds:?}");
-    let content = s.clauses.iter().find(|c| c.kind == ClauseKind::Content).unwrap();
+    assert!(
+        kinds.contains(&ClauseKind::Content) && kinds.contains(&ClauseKind::Condition),
+        "{kinds:?}"
+    );
+    let content = s
+        .clauses
+        .iter()
+        .find(|c| c.kind == ClauseKind::Content)
+        .unwrap();
     assert_eq!(content.gov, Governor::Reporting);
     let s = read("The Kremlin demanded that Kyiv pull its army out of Donetsk.");
-    let content = s.clauses.iter().find(|c| c.kind == ClauseKind::Content).unwrap();
+    let content = s
+        .clauses
+        .iter()
+        .find(|c| c.kind == ClauseKind::Content)
+        .unwrap();
     assert_eq!(content.gov, Governor::Cue);
 }
 
 #[test]
 fn adjectives_speak_own_forces_or_merely_modify() {
-    let s = read("Polish diplomats said American guarantees matter, and Turkish soldiers may come.");
+    let s =
+        read("Polish diplomats said American guarantees matter, and Turkish soldiers may come.");
     let via = |actor: &str| {
         let p = profile();
         s.mentions
@@ -98,7 +118,9 @@ fn pairs_match_in_either_order_and_not_across_a_comma() {
     let s = read("Ukraine has strong armed forces, foreign partners say.");
     let p = profile();
     assert!(
-        !s.topics.iter().any(|t| p.topics[t.topic].id == "foreign_force"),
+        !s.topics
+            .iter()
+            .any(|t| p.topics[t.topic].id == "foreign_force"),
         "{:?}",
         s.topics
     );
@@ -112,9 +134,11 @@ fn the_addressee_of_a_demand_holds_nothing() {
         "territorial_concessions",
         "supports"
     ));
-    assert!(!claims("Washington urged Kyiv to withdraw its forces from Donetsk, officials said.")
-        .iter()
-        .any(|c| c.0 == "ukraine"));
+    assert!(
+        !claims("Washington urged Kyiv to withdraw its forces from Donetsk, officials said.")
+            .iter()
+            .any(|c| c.0 == "ukraine")
+    );
 }
 
 #[test]
@@ -176,7 +200,10 @@ fn a_stated_condition_makes_it_conditional_and_timing_does_not() {
 #[test]
 fn a_denial_is_the_deniers_opposition_and_its_report_yields_nothing_else() {
     let c = claims("Beijing denied reports that it would send troops to Ukraine.");
-    assert!(c.contains(&("china".into(), "own_troops".into(), "opposes".into())), "{c:?}");
+    assert!(
+        c.contains(&("china".into(), "own_troops".into(), "opposes".into())),
+        "{c:?}"
+    );
     assert!(!c.iter().any(|x| x.2 == "supports"), "{c:?}");
 }
 
@@ -190,7 +217,9 @@ fn a_question_gives_nothing_unless_answered_no() {
         "Peskov asked whether foreign troops in Ukraine could keep the peace? Absolutely not.",
     );
     assert!(
-        a.claims.iter().any(|c| c.actor == "russia" && c.stance == Stance::Opposes),
+        a.claims
+            .iter()
+            .any(|c| c.actor == "russia" && c.stance == Stance::Opposes),
         "{:?}",
         a.claims
     );
@@ -199,10 +228,10 @@ fn a_question_gives_nothing_unless_answered_no() {
 #[test]
 fn history_and_analysts_are_nobodys_position_today() {
     assert!(claims("In 2008 the alliance promised Ukraine NATO membership.").is_empty());
-    assert!(claims(
-        "Analysts said Berlin would eventually send soldiers to the force in Ukraine."
-    )
-    .is_empty());
+    assert!(
+        claims("Analysts said Berlin would eventually send soldiers to the force in Ukraine.")
+            .is_empty()
+    );
 }
 
 #[test]
@@ -224,7 +253,10 @@ fn reported_speech_keeps_holder_and_speaker_apart() {
 #[test]
 fn own_forces_name_their_owner_and_refusals_stay_with_them() {
     let c = claims("Italian soldiers will not be part of the peacekeeping contingent in Ukraine.");
-    assert!(c.contains(&("italy".into(), "own_troops".into(), "opposes".into())), "{c:?}");
+    assert!(
+        c.contains(&("italy".into(), "own_troops".into(), "opposes".into())),
+        "{c:?}"
+    );
     assert!(!c.iter().any(|x| x.1 == "foreign_force"), "{c:?}");
 }
 
@@ -237,7 +269,14 @@ fn a_coalition_sending_troops_is_about_the_force() {
 #[test]
 fn verb_final_german_takes_the_subject_not_the_recipient() {
     let c = claims("Der Kreml hat die Sicherheitsgarantien der USA für die Ukraine abgelehnt.");
-    assert!(c.contains(&("russia".into(), "security_guarantees".into(), "opposes".into())), "{c:?}");
+    assert!(
+        c.contains(&(
+            "russia".into(),
+            "security_guarantees".into(),
+            "opposes".into()
+        )),
+        "{c:?}"
+    );
     assert!(!c.iter().any(|x| x.0 == "us"), "{c:?}");
 }
 
@@ -259,14 +298,23 @@ fn french_and_italian_negation() {
 
 #[test]
 fn lists_after_a_preposition_hold_nothing() {
-    let c = claims("Talks between Washington, Moscow and Kyiv on security guarantees resumed on Monday.");
+    let c = claims(
+        "Talks between Washington, Moscow and Kyiv on security guarantees resumed on Monday.",
+    );
     assert!(c.is_empty(), "{c:?}");
 }
 
 #[test]
 fn the_speakers_must_is_the_speakers_demand() {
     let c = claims("Kyiv must leave the Donetsk region, Putin said on Friday.");
-    assert!(c.contains(&("russia".into(), "territorial_concessions".into(), "supports".into())), "{c:?}");
+    assert!(
+        c.contains(&(
+            "russia".into(),
+            "territorial_concessions".into(),
+            "supports".into()
+        )),
+        "{c:?}"
+    );
     assert!(!c.iter().any(|x| x.0 == "ukraine"), "{c:?}");
 }
 
@@ -275,7 +323,10 @@ fn cues_compose_when_one_governs_another() {
     let p = profile();
     let s = read("Moscow refused to consider any Western troops in Ukraine.");
     let r = attribution::readings(&p, &s, &Context::default(), false);
-    let ff = r.iter().find(|r| p.topics[r.topic].id == "foreign_force").unwrap();
+    let ff = r
+        .iter()
+        .find(|r| p.topics[r.topic].id == "foreign_force")
+        .unwrap();
     assert_eq!(ff.via, HolderVia::Before);
     assert_eq!(
         Rules::builtin().judge(&s, ff).map(|v| v.stance),
@@ -283,7 +334,10 @@ fn cues_compose_when_one_governs_another() {
     );
     let s = read("Ankara refused to rule out sending troops to Ukraine.");
     let r = attribution::readings(&p, &s, &Context::default(), false);
-    let ot = r.iter().find(|r| p.topics[r.topic].id == "own_troops").unwrap();
+    let ot = r
+        .iter()
+        .find(|r| p.topics[r.topic].id == "own_troops")
+        .unwrap();
     assert_eq!(ot.cue.map(|c| c.kind), Some(CueKind::RuleOut));
     assert_eq!(
         Rules::builtin().judge(&s, ot).map(|v| v.stance),
@@ -297,7 +351,10 @@ fn the_linear_judge_reads_the_same_readings() {
     let s = read("Warsaw firmly rejected any plan to send Polish soldiers to Ukraine.");
     let r = attribution::readings(&p, &s, &Context::default(), false);
     let lin = linear::Linear::builtin();
-    assert!(r.iter().any(|r| lin.judge(&s, r).map(|v| v.stance) == Some(Stance::Opposes)));
+    assert!(
+        r.iter()
+            .any(|r| lin.judge(&s, r).map(|v| v.stance) == Some(Stance::Opposes))
+    );
 }
 
 #[test]

@@ -343,17 +343,14 @@ pub fn sentence_ranges(p: &str, pack: &Pack) -> Vec<(usize, usize)> {
 fn starts_sentence(c: char) -> bool {
     c.is_uppercase()
         || c.is_ascii_digit()
-        || matches!(c, '"' | '“' | '„' | '\'' | '‘' | '(' | '[' | '«' | '-' | '—' | '–')
+        || matches!(
+            c,
+            '"' | '“' | '„' | '\'' | '‘' | '(' | '[' | '«' | '-' | '—' | '–'
+        )
 }
 
 /// Is the full stop at `dot` part of an abbreviation or an initial?
-fn is_abbreviation(
-    p: &str,
-    chars: &[(usize, char)],
-    dot: usize,
-    next: usize,
-    pack: &Pack,
-) -> bool {
+fn is_abbreviation(p: &str, chars: &[(usize, char)], dot: usize, next: usize, pack: &Pack) -> bool {
     // the word before the dot
     let mut b = dot;
     while b > 0 && (chars[b - 1].1.is_alphanumeric() || chars[b - 1].1 == '.') {
@@ -407,7 +404,12 @@ pub fn is_boilerplate_line(line: &str, pack: &Pack) -> bool {
     }
     let head: String = t.chars().take(60).collect();
     let toks = tokenize(&head);
-    if pack.class(Class::Boilerplate).longest_at(&toks, 0).is_some() && words <= 40 {
+    if pack
+        .class(Class::Boilerplate)
+        .longest_at(&toks, 0)
+        .is_some()
+        && words <= 40
+    {
         // "By Anna K." / "Photo: …" / "Read more: …" — but not a sentence that
         // only starts with such a word ("By contrast, Germany …")
         let hit = pack

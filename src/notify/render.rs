@@ -316,12 +316,17 @@ pub fn text_body(alert: &Alert<'_>) -> String {
 fn marks_html(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut open = false;
-    let mut chars = html.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    for (i, c) in html.char_indices() {
         if c == '*' {
             // a mark opens before a word and closes after one
-            let next_word = html[i + 1..].chars().next().is_some_and(char::is_alphanumeric);
-            let prev_word = html[..i].chars().next_back().is_some_and(char::is_alphanumeric);
+            let next_word = html[i + 1..]
+                .chars()
+                .next()
+                .is_some_and(char::is_alphanumeric);
+            let prev_word = html[..i]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_alphanumeric);
             if !open && next_word {
                 out.push_str("<mark>");
                 open = true;
@@ -741,8 +746,9 @@ mod tests {
             diff: "[-Russia rejected-] {+Moscow could accept <b>neutral</b>+} peacekeepers.".into(),
             stance_words: vec!["could".into(), "accept".into()],
             baseline_stance_words: vec!["rejected".into()],
-            marked_diff: "[-Russia *rejected*-] {+Moscow *could* *accept* <b>neutral</b>+} peacekeepers."
-                .into(),
+            marked_diff:
+                "[-Russia *rejected*-] {+Moscow *could* *accept* <b>neutral</b>+} peacekeepers."
+                    .into(),
             others: Vec::new(),
         };
         (src, vec![s])
