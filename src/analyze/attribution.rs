@@ -291,7 +291,12 @@ fn cues_in(s: &Sentence, a: usize, b: usize) -> Vec<Cue> {
     let in_topic = |i: usize| s.topics.iter().any(|t| t.start <= i && i < t.end);
     for (c, k) in kinds {
         for sp in s.marks.within(c, a, b) {
-            if in_topic(sp.start) {
+            // the second half of a compound ("Congress-approved",
+            // "US-backed") modifies a noun: it is no verb of anyone's
+            let compound = sp.start >= 2
+                && s.toks[sp.start - 1].norm == "-"
+                && super::sentence::attached(&s.toks, sp.start - 1);
+            if in_topic(sp.start) || compound {
                 continue;
             }
             if out
@@ -597,7 +602,16 @@ fn agent_of(s: &Sentence, m: &Mention) -> bool {
     if let Some(d) = s.marks.ending_at(Class::Determiners, k) {
         k = d.start;
     }
-    s.marks.ending_at(Class::PassiveAgents, k).is_some()
+    let Some(by) = s.marks.ending_at(Class::PassiveAgents, k) else {
+        return false;
+    };
+    // "von", "da" also mean "from": "verlangte von der Ukraine" names
+    // whom a demand is made of, unless the clause is a passive
+    if s.marks.covers(Class::Prepositions, by.start) {
+        let clause = s.clause_of(by.start);
+        return (clause.start..clause.end).any(|i| s.marks.covers(Class::PassiveAux, i));
+    }
+    true
 }
 
 /// The actors joined to `m` by conjunctions ("France and the United
@@ -610,6 +624,7 @@ fn coordinated<'s>(s: &'s Sentence, all: &[&'s Mention], m: &'s Mention) -> Vec<
             s.toks[k].norm == ","
                 || s.marks.covers(Class::Conjunctions, k)
                 || s.marks.covers(Class::Determiners, k)
+                || s.marks.covers(Class::SpeakerNouns, k)
         }) && (x..y).any(|k| s.marks.covers(Class::Conjunctions, k) || s.toks[k].norm == ",")
     };
     let mut left = m;
@@ -854,14 +869,13 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
             }
         } else if let Some(m) = before_cue {
             let group = coordinated(s, &cands, m);
-            // "neither X nor Y": negators from the first of the group on
+            // "neither X nor Y", "no European country": negators from the
+            // one before the first of the group on
             let first = group.iter().map(|c| c.start).min().unwrap_or(m.start);
-            let from = if group.len() > 1 {
-                s.marks
-                    .ending_at(Class::Negators, first)
-                    .map_or(first, |n| n.start)
-            } else {
-                m.end
+            let from = match lead_negator(s, first) {
+                Some(n) => n,
+                None if group.len() > 1 => first,
+                None => m.end,
             };
             for c in group {
                 holders.push((c.actor, via_of(c, HolderVia::Before), Some(from)));
@@ -1235,9 +1249,28 @@ fn negations(s: &Sentence, a: usize, b: usize, tm: &TopicMention) -> usize {
         .filter(|x| !(tm.start < x.start && x.start < tm.end))
         .filter(|x| !not_really(x.start))
         .filter(|x| !gaps.iter().any(|g| g.holds(x.start)))
+        .collect::<Vec<_>>();
+    // "neither X nor Y": the second half of a pair is the first's
+    let singles = singles
+        .iter()
+        .enumerate()
+        .filter(|(i, x)| *i == 0 || !s.marks.covers(Class::Conjunctions, x.start))
         .count();
     let gapped = gaps.len();
     singles + gapped
+}
+
+/// Where the negator right before a subject starting at `start` begins
+/// ("neither the", "weder die", "no"), determiners between.
+fn lead_negator(s: &Sentence, start: usize) -> Option<usize> {
+    let mut k = start;
+    while k > 0 && s.marks.covers(Class::Determiners, k - 1) {
+        k -= 1;
+    }
+    s.marks
+        .ending_at(Class::Negators, k)
+        .filter(|n| n.head == n.end && !s.marks.covers(Class::NotNegators, n.start))
+        .map(|n| n.start)
 }
 
 /// Is the mention the addressee of a demand ("urged Kyiv", "told Kyiv")?

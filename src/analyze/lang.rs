@@ -111,6 +111,9 @@ classes! {
     Deontic = deontic,
     /// The agent of a passive ("by").
     PassiveAgents = passive_agents,
+    /// Forms of the passive auxiliary ("was", "wurde"): an agent word that
+    /// is also a preposition ("von", "da") marks an agent only with one.
+    PassiveAux = passive_aux,
     /// Prepositions: an actor after one is no holder.
     Prepositions = prepositions,
     /// Possessive endings ("'s").

@@ -365,3 +365,44 @@ fn a_long_unpunctuated_run_is_read_in_pieces() {
     let _ = a.relevant;
     assert!(pieces(&long).all(|x| x.len() <= MAX_SENTENCE));
 }
+
+#[test]
+fn a_negator_before_coordinated_subjects_negates_each() {
+    for text in [
+        "The minister said that neither the Dutch government nor the European Union has plans to send troops to Ukraine.",
+        "Der Minister sagte, dass weder die NATO noch die Europäische Union Pläne haben, Soldaten in die Ukraine zu schicken.",
+        "Le ministre a dit que ni la Pologne ni l'OTAN ne comptent envoyer des soldats en Ukraine.",
+    ] {
+        let c = claims(text);
+        assert!(!c.iter().any(|x| x.2 == "supports"), "{text}: {c:?}");
+        assert!(c.iter().any(|x| x.2 == "opposes"), "{text}: {c:?}");
+    }
+}
+
+#[test]
+fn von_and_da_mark_an_agent_only_in_a_passive() {
+    // a demand made of someone: "von" names whom it is asked of
+    assert!(!has(
+        "Moskau verlangte von der Ukraine den Verzicht auf den NATO-Beitritt.",
+        "ukraine",
+        "nato_membership",
+        "supports"
+    ));
+    // a passive: "da" names who acts
+    let s = read("Le garanzie per l'Ucraina sono state respinte dalla Polonia.");
+    let r = attribution::readings(&profile(), &s, &Context::default(), false);
+    assert!(
+        r.iter().any(|r| r.via == HolderVia::Agent),
+        "{:?}",
+        r.iter().map(|r| r.via).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn the_second_half_of_a_compound_is_no_cue() {
+    let s = read("Officials discussed Congress-approved guarantees for Ukraine.");
+    let cues = s.marks.of(Class::Supports);
+    assert!(cues.iter().any(|c| s.toks[c.start].norm == "approved"));
+    let r = attribution::readings(&profile(), &s, &Context::default(), false);
+    assert!(r.iter().all(|r| r.cue.is_none()), "{r:?}");
+}
