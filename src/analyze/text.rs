@@ -318,6 +318,17 @@ pub fn sentence_ranges(p: &str, pack: &Pack) -> Vec<(usize, usize)> {
                 while k < n && chars[k].1.is_whitespace() {
                     k += 1;
                 }
+                // a closing guillemet set off by a space ("orientation. »")
+                // still belongs to the sentence it closes
+                if k < n && chars[k].1 == '»' {
+                    let mut q = k + 1;
+                    while q < n && chars[q].1.is_whitespace() {
+                        q += 1;
+                    }
+                    if q > k + 1 || q == n {
+                        k = q;
+                    }
+                }
                 if k < n
                     && starts_sentence(chars[k].1)
                     && !(c == '.' && is_abbreviation(p, &chars, i, k, pack))
@@ -581,6 +592,17 @@ mod tests {
                 "The end."
             ]
         );
+    }
+
+    #[test]
+    fn a_guillemet_after_a_space_closes_its_sentence() {
+        let p = "Elle a dit : « Nous refusons. » Puis elle est partie.";
+        assert_eq!(
+            split(p),
+            vec!["Elle a dit : « Nous refusons. »", "Puis elle est partie."]
+        );
+        let p = "Il a conclu : « Non. »";
+        assert_eq!(split(p), vec!["Il a conclu : « Non. »"]);
     }
 
     #[test]
