@@ -225,7 +225,7 @@ impl Sentence {
         let toks = profile.tokenize(text);
         let marks = Marks::find(pack, &toks);
         let mut topics = find_topics(profile, &toks);
-        let mentions = find_mentions(profile, pack, &toks, &marks, &topics);
+        let mentions = find_mentions(profile, &toks, &marks);
         own_forces(profile, &toks, &marks, &mentions, &mut topics);
         let clauses = clauses(&toks, &marks, &mentions, &topics);
         Sentence {
@@ -464,13 +464,7 @@ fn own_forces(
 
 /// The actors named, with adjectives read as speakers, owners or mere
 /// modifiers.
-fn find_mentions(
-    profile: &Profile,
-    pack: &Pack,
-    toks: &[Token],
-    marks: &Marks,
-    topics: &[TopicMention],
-) -> Vec<Mention> {
+fn find_mentions(profile: &Profile, toks: &[Token], marks: &Marks) -> Vec<Mention> {
     let mut out: Vec<Mention> = Vec::new();
     let not_names = profile.not_actors.find_all(toks);
     for h in profile.actor_lex.find_all(toks) {
@@ -489,7 +483,7 @@ fn find_mentions(
             via: Via::Name,
         };
         if kind == MentionKind::Adjective {
-            m.via = adjective_role(profile, pack, toks, marks, topics, &h);
+            m.via = adjective_role(profile, toks, marks, &h);
         }
         // "Kremlin spokesman Dmitry Peskov": one mention
         if let Some(last) = out.last_mut()
@@ -550,15 +544,11 @@ fn find_mentions(
 /// modifier that holds nothing.
 fn adjective_role(
     profile: &Profile,
-    pack: &Pack,
     toks: &[Token],
     marks: &Marks,
-    topics: &[TopicMention],
     h: &crate::profile::Hit<(usize, MentionKind)>,
 ) -> Via {
-    let near = |lo: usize, hi: usize, f: &dyn Fn(usize) -> bool| (lo..hi.min(toks.len())).any(f);
     let before = h.start.saturating_sub(3);
-    let after = h.end + 3;
     // a speaker's noun, or a document's ("the American plan": its owner holds
     // what it says)
     let speaker = |k: usize| {
@@ -582,7 +572,6 @@ fn adjective_role(
     }) {
         return Via::Speaker;
     }
-    let _ = after;
     let own = |k: usize| {
         profile
             .topics
@@ -603,8 +592,6 @@ fn adjective_role(
     {
         return Via::Owner;
     }
-    let _ = near;
-    let _ = (pack, topics);
     Via::Modifier
 }
 
