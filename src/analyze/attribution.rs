@@ -8,7 +8,7 @@
 //! [`super::judge::StanceJudge`] decides on.
 
 use super::lang::Class;
-use super::sentence::{ClauseKind, Governor, Mention, Sentence, TopicMention, Via};
+use super::sentence::{ClauseKind, Governor, Mention, Sentence, Span, TopicMention, Via};
 use crate::profile::{MentionKind, Profile, TermKind};
 
 /// What one sentence leaves for the next: who "he", "it" and a role noun
@@ -853,7 +853,11 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
         };
         // (actor, how found, where its mention ends)
         let mut holders: Vec<(usize, HolderVia, Option<usize>)> = Vec::new();
-        if let Some(m) = owner {
+        if let Some(m) = stance_owner(s, &cue) {
+            // "American support for …", "Zusagen der USA für …": whose
+            // stance the noun names holds it, whoever reports it
+            holders.push((m.actor, via_of(m, HolderVia::Possessive), None));
+        } else if let Some(m) = owner {
             // "no U.S. troops": the negation sits before the owner
             holders.push((m.actor, HolderVia::Owner, Some(ca)));
         } else if let Some(m) = agent {
@@ -1258,6 +1262,42 @@ fn negations(s: &Sentence, a: usize, b: usize, tm: &TopicMention) -> usize {
         .count();
     let gapped = gaps.len();
     singles + gapped
+}
+
+/// The actor a stance noun in the cue belongs to: an adjective on it
+/// ("American support", "il sostegno americano") or a genitive right after
+/// it ("the backing of Washington", "Zusagen der USA", "le refus de
+/// Moscou").
+fn stance_owner<'s>(s: &'s Sentence, cue: &Cue) -> Option<&'s Mention> {
+    let nouns: Vec<Span> = [
+        Class::Supports,
+        Class::Opposes,
+        Class::Openness,
+        Class::RuleOut,
+    ]
+    .iter()
+    .flat_map(|c| s.marks.of(*c).iter().copied())
+    .filter(|x| x.start >= cue.start && x.end <= cue.end)
+    .collect();
+    s.mentions.iter().find(|m| {
+        nouns.iter().any(|x| {
+            if m.via == Via::Stance {
+                return x.start == m.end || x.end == m.start;
+            }
+            // a genitive: the noun (with its article, or a capital where
+            // nouns have one), its genitive word(s), the name
+            let noun = (x.start > 0 && s.marks.ending_at(Class::Determiners, x.start).is_some())
+                || (s.verb_second && s.toks[x.start].upper);
+            noun && m.can_hold()
+                && m.start > x.end
+                && m.start - x.end <= 3
+                && s.marks.at(Class::Possessives, m.end).is_none()
+                && (x.end..m.start).all(|k| {
+                    s.marks.covers(Class::Genitives, k) || s.marks.covers(Class::Determiners, k)
+                })
+                && (x.end..m.start).any(|k| s.marks.covers(Class::Genitives, k))
+        })
+    })
 }
 
 /// Where the negator right before a subject starting at `start` begins

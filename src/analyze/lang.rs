@@ -118,6 +118,9 @@ classes! {
     Prepositions = prepositions,
     /// Possessive endings ("'s").
     Possessives = possessives,
+    /// After a stance noun, name whose stance it is ("the support of
+    /// Washington", "Zusagen der USA", "le refus de Moscou").
+    Genitives = genitives,
     /// Pronouns that point back to a person.
     PersonPronouns = person_pronouns,
     /// Pronouns that point back to a state or institution.

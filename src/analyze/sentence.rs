@@ -127,6 +127,9 @@ pub enum Via {
     Reference,
     /// By an adjective on the holder's own forces ("Italian soldiers").
     Owner,
+    /// By an adjective on a stance noun ("American support", "le refus
+    /// russe"): the actor holds that stance.
+    Stance,
     /// By an adjective that holds nothing ("American guarantees").
     Modifier,
 }
@@ -225,7 +228,7 @@ impl Sentence {
         let toks = profile.tokenize(text);
         let marks = Marks::find(pack, &toks);
         let mut topics = find_topics(profile, &toks);
-        let mentions = find_mentions(profile, &toks, &marks);
+        let mentions = find_mentions(profile, &toks, &marks, &topics);
         own_forces(profile, &toks, &marks, &mentions, &mut topics);
         let clauses = clauses(&toks, &marks, &mentions, &topics);
         Sentence {
@@ -464,7 +467,12 @@ fn own_forces(
 
 /// The actors named, with adjectives read as speakers, owners or mere
 /// modifiers.
-fn find_mentions(profile: &Profile, toks: &[Token], marks: &Marks) -> Vec<Mention> {
+fn find_mentions(
+    profile: &Profile,
+    toks: &[Token],
+    marks: &Marks,
+    topics: &[TopicMention],
+) -> Vec<Mention> {
     let mut out: Vec<Mention> = Vec::new();
     let not_names = profile.not_actors.find_all(toks);
     for h in profile.actor_lex.find_all(toks) {
@@ -483,7 +491,7 @@ fn find_mentions(profile: &Profile, toks: &[Token], marks: &Marks) -> Vec<Mentio
             via: Via::Name,
         };
         if kind == MentionKind::Adjective {
-            m.via = adjective_role(profile, toks, marks, &h);
+            m.via = adjective_role(profile, toks, marks, topics, &h);
         }
         // "Kremlin spokesman Dmitry Peskov": one mention
         if let Some(last) = out.last_mut()
@@ -546,6 +554,7 @@ fn adjective_role(
     profile: &Profile,
     toks: &[Token],
     marks: &Marks,
+    topics: &[TopicMention],
     h: &crate::profile::Hit<(usize, MentionKind)>,
 ) -> Via {
     let before = h.start.saturating_sub(3);
@@ -591,6 +600,24 @@ fn adjective_role(
             .is_some()
     {
         return Via::Owner;
+    }
+    // on a stance noun, before it ("American support", "die russische
+    // Ablehnung") or after it ("le refus russe", "il sostegno americano")
+    let stance = [
+        Class::Supports,
+        Class::Opposes,
+        Class::Openness,
+        Class::RuleOut,
+    ]
+    .iter()
+    .any(|c| {
+        marks.of(*c).iter().any(|x| {
+            (x.start == h.end || x.end == h.start)
+                && !topics.iter().any(|t| t.start <= x.start && x.start < t.end)
+        })
+    });
+    if stance {
+        return Via::Stance;
     }
     Via::Modifier
 }

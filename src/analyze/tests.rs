@@ -406,3 +406,22 @@ fn the_second_half_of_a_compound_is_no_cue() {
     let r = attribution::readings(&profile(), &s, &Context::default(), false);
     assert!(r.iter().all(|r| r.cue.is_none()), "{r:?}");
 }
+
+#[test]
+fn a_stance_noun_belongs_to_its_adjective_or_genitive() {
+    // the owner of the stance noun holds it, not the one who reports it
+    for text in [
+        "Carney said that American backing for the security guarantees would be settled within a week.",
+        "Le ministre a dit que le soutien américain aux garanties de sécurité sera acquis.",
+        "Der Minister lobte die Zusagen der USA für Sicherheitsgarantien.",
+    ] {
+        assert!(
+            has(text, "us", "security_guarantees", "supports"),
+            "{text}: {:?}",
+            claims(text)
+        );
+    }
+    // a verb with "of" after it is no noun: "stay out of" names no holder
+    let c = claims("The president said American troops will stay out of Ukraine.");
+    assert!(!c.iter().any(|x| x.0 == "ukraine"), "{c:?}");
+}
