@@ -20,6 +20,11 @@ pub struct Context {
     pub last_speaker: Option<usize>,
     /// Whose proposal, plan or draft was named last ("Trump's plan").
     pub last_document: Option<usize>,
+    /// Who wrote the document named last, all of them ("Germany, France
+    /// and Britain presented a counter-proposal"), and how many sentences
+    /// ago: the sentences after it often spell out what it says.
+    pub authors: Vec<usize>,
+    pub authors_age: usize,
     /// The sentence before was history.
     pub prev_historic: bool,
 }
@@ -913,6 +918,32 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
                 holders.push((a, HolderVia::Context, None));
             }
         }
+        // what a document named just before says ("So soll die Armee auf
+        // 800.000 Soldaten begrenzt werden", "Ukraine would cap its army"):
+        // its authors hold it, when nobody in the clause does
+        let spelled_out = s
+            .marks
+            .of(Class::Deontic)
+            .iter()
+            .any(|d| d.start >= ca && d.end <= cb)
+            || s.marks
+                .of(Class::HypotheticalVerbs)
+                .iter()
+                .any(|d| d.start >= ca && d.end <= cb)
+            || s.marks
+                .of(Class::DocumentNouns)
+                .iter()
+                .any(|d| d.start < tm.start);
+        if holders.is_empty()
+            && !missing
+            && spelled_out
+            && ctx.authors_age <= 2
+            && !cands.iter().any(|m| m.start < tm.start)
+        {
+            for a in &ctx.authors {
+                holders.push((*a, HolderVia::Context, None));
+            }
+        }
         if asked
             && let Some(g) = s
                 .marks
@@ -1326,6 +1357,53 @@ fn is_stop(t: &str) -> bool {
     matches!(t, "," | ";" | ":" | ".")
 }
 
+/// Who wrote the first document the sentence names: the actor on the
+/// noun ("the US plan", "le plan américain", "Trump's proposal", "der
+/// Vorschlag der USA") or the subject of its clause ("Germany, France and
+/// Britain presented a counter-proposal").
+fn document_authors(s: &Sentence) -> Option<Vec<usize>> {
+    let in_topic = |k: usize| s.topics.iter().any(|t| t.start <= k && k < t.end);
+    // the first: what the clause is about ("a counter-proposal to the US
+    // plan")
+    let d = s
+        .marks
+        .of(Class::DocumentNouns)
+        .iter()
+        .find(|d| !in_topic(d.start))?;
+    let next_to = s.mentions.iter().find(|m| {
+        // right before ("US plan", "US-Plan", "Trump's plan"), right after
+        // ("plan américain") or a genitive after ("Vorschlag der USA")
+        let before = m.end == d.start
+            || (m.end + 1 == d.start && matches!(s.toks[m.end].norm.as_str(), "-" | "'s" | "s'"));
+        let after = m.start == d.end
+            || (m.start > d.end
+                && m.start - d.end <= 2
+                && (d.end..m.start).all(|k| {
+                    s.marks.covers(Class::Genitives, k) || s.marks.covers(Class::Determiners, k)
+                })
+                && (d.end..m.start).any(|k| s.marks.covers(Class::Genitives, k)));
+        before || after
+    });
+    if let Some(m) = next_to {
+        return Some(vec![m.actor]);
+    }
+    // the subject of the clause that names it
+    let clause = s.clause_of(d.start);
+    let cands: Vec<&Mention> = s
+        .mentions
+        .iter()
+        .filter(|m| m.can_hold() && m.start >= clause.start && m.end <= d.start)
+        .filter(|m| !s.after_preposition(m.start))
+        .collect();
+    let first = cands.iter().min_by_key(|m| m.start)?;
+    Some(
+        coordinated(s, &cands, first)
+            .iter()
+            .map(|m| m.actor)
+            .collect(),
+    )
+}
+
 /// Updates the context after a sentence.
 pub fn carry(s: &Sentence, ctx: &mut Context, historic: bool) {
     if let Some(m) = s
@@ -1355,6 +1433,11 @@ pub fn carry(s: &Sentence, ctx: &mut Context, historic: bool) {
         {
             ctx.last_document = Some(m.actor);
         }
+    }
+    ctx.authors_age += 1;
+    if let Some(a) = document_authors(s) {
+        ctx.authors = a;
+        ctx.authors_age = 0;
     }
     ctx.prev_historic = historic;
 }

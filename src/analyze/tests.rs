@@ -425,3 +425,24 @@ fn a_stance_noun_belongs_to_its_adjective_or_genitive() {
     let c = claims("The president said American troops will stay out of Ukraine.");
     assert!(!c.iter().any(|x| x.0 == "ukraine"), "{c:?}");
 }
+
+#[test]
+fn what_a_document_says_is_held_by_its_authors_in_the_sentences_after_it() {
+    let text = "Belgien, Polen und Italien haben einen gemeinsamen Entwurf vorgelegt. \
+                Die ukrainische Armee soll demnach auf 900.000 Soldaten begrenzt werden.";
+    for actor in ["poland", "italy"] {
+        assert!(
+            has(text, actor, "army_cap", "supports"),
+            "{actor}: {:?}",
+            claims(text)
+        );
+    }
+    // too far on, the document no longer speaks
+    let text = "Polen hat einen Entwurf vorgelegt. Es regnete. Der Wind drehte. \
+                Die Sonne schien. Die ukrainische Armee soll auf 900.000 Soldaten begrenzt werden.";
+    assert!(
+        !has(text, "poland", "army_cap", "supports"),
+        "{:?}",
+        claims(text)
+    );
+}
