@@ -82,6 +82,9 @@ pub struct Frame {
     pub indirect_question: bool,
     /// A hypothetical or advice.
     pub hypothetical: bool,
+    /// Another actor's forecast of the holder ("officials believe Russia
+    /// will accept").
+    pub predicted: bool,
     /// History: an old year or a word for the past.
     pub historical: bool,
     /// The source is an analyst, expert or the like.
@@ -1013,7 +1016,23 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
         if !missing && denial_at.is_some_and(|d| cue.start <= d && d < cue.end.max(cue.start + 1)) {
             frame.denied = false;
         }
+        // who believes or expects, before the belief word
+        let believer = s
+            .marks
+            .of(Class::Beliefs)
+            .iter()
+            .filter(|b| b.end <= tm.start)
+            .find_map(|b| {
+                let c = s.clause_of(b.start);
+                s.mentions
+                    .iter()
+                    .filter(|m| m.can_hold() && m.start >= c.start && m.end <= b.start)
+                    .map(|m| (m.actor, b.end))
+                    .next()
+            });
         for (holder, via, at) in holders {
+            let mut frame = frame;
+            frame.predicted = believer.is_some_and(|(a, _)| a != holder);
             // negators from the holder (or the clause) to the topic
             let from = at
                 .filter(|e| *e <= cue.start || via == HolderVia::Owner)

@@ -81,6 +81,7 @@ impl StanceJudge for Rules {
         let f = r.frame;
         if ((f.question || f.indirect_question) && !f.answered_no)
             || f.hypothetical
+            || f.predicted
             || f.historical
             || f.non_actor
             || f.subordinate

@@ -97,6 +97,9 @@ classes! {
     Questions = questions,
     /// Hypotheticals and advice.
     Hypotheticals = hypotheticals,
+    /// Belief and expectation ("believe", "erwartet"): what one actor
+    /// expects another to do is a forecast, not the other's position.
+    Beliefs = beliefs,
     /// A position said before the coverage ("last year").
     Past = past,
     /// Join two clauses with their own stances ("but").

@@ -214,6 +214,7 @@ pub fn features(s: &Sentence, r: &Reading) -> Vec<String> {
         (fr.question, "question"),
         (fr.indirect_question, "indirect_question"),
         (fr.hypothetical, "hypothetical"),
+        (fr.predicted, "predicted"),
         (fr.historical, "historical"),
         (fr.non_actor, "non_actor"),
         (fr.denied, "denied"),

@@ -446,3 +446,21 @@ fn what_a_document_says_is_held_by_its_authors_in_the_sentences_after_it() {
         claims(text)
     );
 }
+
+#[test]
+fn what_one_actor_expects_of_another_is_a_forecast() {
+    let text =
+        "Polish diplomats believe Russia will accept Western security guarantees for Ukraine.";
+    assert!(
+        !has(text, "russia", "security_guarantees", "supports"),
+        "{:?}",
+        claims(text)
+    );
+    // one's own belief is one's position
+    let text = "Poland believes that security guarantees for Ukraine are essential.";
+    assert!(
+        has(text, "poland", "security_guarantees", "supports"),
+        "{:?}",
+        claims(text)
+    );
+}
