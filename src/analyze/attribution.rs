@@ -1338,7 +1338,15 @@ fn stance_owner<'s>(s: &'s Sentence, cue: &Cue) -> Option<&'s Mention> {
             // nouns have one), its genitive word(s), the name
             let noun = (x.start > 0 && s.marks.ending_at(Class::Determiners, x.start).is_some())
                 || (s.verb_second && s.toks[x.start].upper);
-            noun && m.can_hold()
+            // not the first half of a compound ("der NATO-Erweiterung")
+            let compound = m.end < s.toks.len() && s.toks[m.end].norm == "-";
+            let in_topic = s
+                .topics
+                .iter()
+                .any(|t| t.start <= m.start && m.end <= t.end);
+            noun && !compound
+                && !in_topic
+                && m.can_hold()
                 && m.start > x.end
                 && m.start - x.end <= 3
                 && s.marks.at(Class::Possessives, m.end).is_none()
