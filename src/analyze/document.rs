@@ -57,6 +57,21 @@ impl Document {
         let mut sentences = Vec::new();
         let mut paragraph = Vec::new();
         let mut seen_body = false;
+        // the headline states what the story reports, often its main claim
+        // ("Meloni rules out Italian troops"): it is read as a paragraph of
+        // its own before the body, unless the body repeats it
+        let headline = title.trim();
+        let repeated = body.lines().take(3).any(|l| l.trim().starts_with(headline));
+        if !headline.is_empty() && !repeated && !text::is_boilerplate_line(headline, pack) {
+            for (a, b) in text::sentence_ranges(headline, pack) {
+                for piece in super::pieces(headline[a..b].trim()) {
+                    if !piece.is_empty() {
+                        sentences.push(Sentence::read(profile, pack, piece));
+                        paragraph.push(usize::MAX);
+                    }
+                }
+            }
+        }
         for (p, line) in body.lines().enumerate() {
             let t = line.trim();
             if t.is_empty() {

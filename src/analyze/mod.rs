@@ -172,6 +172,10 @@ pub fn judge_named(name: &str) -> Option<Box<dyn StanceJudge>> {
     }
 }
 
+/// How much a reading of the headline is trusted next to one of the body:
+/// headlines drop the hedges, conditions and attributions the body keeps.
+pub const HEADLINE_WEIGHT: f64 = 0.85;
+
 /// The names `judge_named` knows.
 pub const JUDGES: &[&str] = &["rules", "linear"];
 
@@ -365,10 +369,17 @@ fn read(
             };
             attribution::carry(&s, &mut ctx, false);
             let mut found: Vec<Claim> = Vec::new();
+            // a headline compresses: its readings count for less
+            let weight = if doc.paragraph[k] == usize::MAX {
+                HEADLINE_WEIGHT
+            } else {
+                1.0
+            };
             for r in &readings {
-                let Some(v) = judge.judge(&s, r) else {
+                let Some(mut v) = judge.judge(&s, r) else {
                     continue;
                 };
+                v.score *= weight;
                 for (topic, stance) in topic_claims(profile, r, v.stance) {
                     if r.frame.denied {
                         denied_cells.push((

@@ -467,3 +467,26 @@ fn what_one_actor_expects_of_another_is_a_forecast() {
         claims(text)
     );
 }
+
+#[test]
+fn the_headline_is_read_at_a_discount() {
+    let p = profile();
+    let claim = |title: &str, body: &str| {
+        super::analyze(&p, title, body)
+            .claims
+            .into_iter()
+            .find(|c| c.actor == "poland" && c.topic == "own_troops")
+    };
+    let line = "Poland rules out sending troops to Ukraine";
+    let other = "The minister spoke in Warsaw on Monday about the war.";
+    let head = claim(line, other).expect("the headline's claim");
+    let body = claim("News", &format!("{line}.")).expect("the body's claim");
+    assert_eq!(head.stance, Stance::Opposes);
+    assert_eq!(head.sentence, line);
+    let want = (body.confidence * HEADLINE_WEIGHT * 100.0).round() / 100.0;
+    assert!((head.confidence - want).abs() <= 0.011, "{head:?} {body:?}");
+    // a body that opens with the headline is read once, as body
+    let c = claim(line, &format!("{line}, the minister said.")).unwrap();
+    assert_ne!(c.sentence, line);
+    assert!(c.confidence > head.confidence, "{c:?}");
+}
