@@ -422,14 +422,7 @@ fn governing(s: &Sentence, tm: &TopicMention, a: usize, b: usize) -> Option<(Cue
         && has_subject
         && !judged_after
     {
-        return Some((
-            Cue {
-                kind: CueKind::Action,
-                start: tm.start,
-                end: tm.end,
-            },
-            0,
-        ));
+        return Some((act(s, tm), 0));
     }
     let idx = before.or_else(|| {
         // a participle right after the topic ("soldiers sent to …")
@@ -444,14 +437,7 @@ fn governing(s: &Sentence, tm: &TopicMention, a: usize, b: usize) -> Option<(Cue
         // an act named after a preposition is a noun ("his position on
         // sending troops"), not something done
         let nominal = nominal(s, tm);
-        return (tm.kind == TermKind::Action && !nominal).then_some((
-            Cue {
-                kind: CueKind::Action,
-                start: tm.start,
-                end: tm.end,
-            },
-            0,
-        ));
+        return (tm.kind == TermKind::Action && !nominal).then_some((act(s, tm), 0));
     };
     let mut cue = cues[k];
     // a topic in a prepositional phrase beyond another topic is not what
@@ -494,6 +480,25 @@ fn governing(s: &Sentence, tm: &TopicMention, a: usize, b: usize) -> Option<(Cue
         k -= 1;
     }
     Some((cue, extra))
+}
+
+/// The topic's own act as its cue; under a modal ("may contribute
+/// troops", "troops could be deployed") an opening, not a commitment.
+fn act(s: &Sentence, tm: &TopicMention) -> Cue {
+    let modal = s
+        .marks
+        .of(Class::Modals)
+        .iter()
+        .any(|m| m.start + 2 >= tm.start && m.start < tm.end && m.end <= tm.end);
+    Cue {
+        kind: if modal {
+            CueKind::Softened
+        } else {
+            CueKind::Action
+        },
+        start: tm.start,
+        end: tm.end,
+    }
 }
 
 /// History without a profile's date: a word for the past only.

@@ -490,3 +490,19 @@ fn the_headline_is_read_at_a_discount() {
     assert_ne!(c.sentence, line);
     assert!(c.confidence > head.confidence, "{c:?}");
 }
+
+#[test]
+fn an_act_under_a_modal_is_an_opening() {
+    assert!(has(
+        "Norway said Poland may contribute troops to a peacekeeping force in Ukraine.",
+        "poland",
+        "own_troops",
+        "conditional"
+    ));
+    assert!(has(
+        "Poland will contribute troops to a peacekeeping force in Ukraine.",
+        "poland",
+        "own_troops",
+        "supports"
+    ));
+}
