@@ -506,3 +506,17 @@ fn an_act_under_a_modal_is_an_opening() {
         "supports"
     ));
 }
+
+#[test]
+fn german_reported_speech_keeps_its_verbs() {
+    for text in [
+        "Der Minister sagte, Polen lehne die Entsendung eigener Soldaten in die Ukraine ab.",
+        "Der Minister sagte, Polen schließe die Entsendung eigener Soldaten in die Ukraine aus.",
+    ] {
+        assert!(
+            has(text, "poland", "own_troops", "opposes"),
+            "{text}: {:?}",
+            claims(text)
+        );
+    }
+}
