@@ -60,6 +60,22 @@ impl Marks {
                         if is_boundary(&toks[k]) {
                             break;
                         }
+                        // a comma ends the verb's clause unless a relative or
+                        // content clause sits inside it ("lehnt den Plan, den
+                        // Paris vorschlägt, ab")
+                        if toks[k].norm == ","
+                            && !toks.get(k + 1).is_some_and(|_| {
+                                pack.class(Class::Relatives)
+                                    .longest_at(toks, k + 1)
+                                    .is_some()
+                                    || pack
+                                        .class(Class::Complementizers)
+                                        .longest_at(toks, k + 1)
+                                        .is_some()
+                            })
+                        {
+                            break;
+                        }
                         if b.matches_at(toks, k) {
                             v.push(Span {
                                 start: i,

@@ -520,3 +520,24 @@ fn german_reported_speech_keeps_its_verbs() {
         );
     }
 }
+
+#[test]
+fn a_separable_verb_does_not_reach_past_its_clause() {
+    // "stellen, ist aber bereit": the particle belongs to the next clause
+    let s = read("Polen wird keine Soldaten stellen, ist aber bereit, Flugzeuge zu schicken.");
+    assert!(
+        s.marks
+            .of(Class::Supports)
+            .iter()
+            .all(|x| x.head == x.end || !(x.start..x.end).any(|k| s.toks[k].norm == ",")),
+        "{:?}",
+        s.marks.of(Class::Supports)
+    );
+    // a relative clause inside the gap is still inside the verb's clause
+    let s = read("Polen lehnt den Plan, den Paris vorschlägt, entschieden ab.");
+    assert!(
+        s.marks.of(Class::Opposes).iter().any(|x| x.head < x.end),
+        "{:?}",
+        s.marks.of(Class::Opposes)
+    );
+}
