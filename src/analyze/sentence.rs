@@ -56,25 +56,26 @@ impl Marks {
                     }
                     let head = i + a.len();
                     let stop = (head + GAP).min(toks.len());
+                    // inside a relative or content clause set off by commas
+                    let mut inner = false;
                     for k in head..stop {
                         if is_boundary(&toks[k]) {
                             break;
                         }
-                        // a comma ends the verb's clause unless a relative or
-                        // content clause sits inside it ("lehnt den Plan, den
+                        // a comma ends the verb's clause unless it opens (or
+                        // closes) a clause inside it ("lehnt den Plan, den
                         // Paris vorschlägt, ab")
-                        if toks[k].norm == ","
-                            && !toks.get(k + 1).is_some_and(|_| {
-                                pack.class(Class::Relatives)
-                                    .longest_at(toks, k + 1)
-                                    .is_some()
-                                    || pack
-                                        .class(Class::Complementizers)
-                                        .longest_at(toks, k + 1)
-                                        .is_some()
-                            })
-                        {
-                            break;
+                        if toks[k].norm == "," {
+                            let opens = [Class::Relatives, Class::Complementizers]
+                                .iter()
+                                .any(|c| pack.class(*c).longest_at(toks, k + 1).is_some());
+                            if opens {
+                                inner = true;
+                            } else if inner {
+                                inner = false;
+                            } else {
+                                break;
+                            }
                         }
                         if b.matches_at(toks, k) {
                             v.push(Span {
