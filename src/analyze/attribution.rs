@@ -85,6 +85,9 @@ pub struct Frame {
     /// Another actor's forecast of the holder ("officials believe Russia
     /// will accept").
     pub predicted: bool,
+    /// A commitment said not to be made ("did not promise guarantees",
+    /// "non firmano"): no stance either way.
+    pub withheld: bool,
     /// History: an old year or a word for the past.
     pub historical: bool,
     /// The source is an analyst, expert or the like.
@@ -1044,6 +1047,13 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
                 .unwrap_or(ca.min(scope_a))
                 .max(scope_a.min(ca));
             let negations = negations(s, from, tm.end.max(cue.end), tm) + extra;
+            frame.withheld = negations % 2 == 1
+                && !missing
+                && matches!(cue.kind, CueKind::Supports | CueKind::Action)
+                && s.marks
+                    .of(Class::Commitments)
+                    .iter()
+                    .any(|c| c.start >= cue.start && c.start < cue.end.max(cue.start + 1));
             let spk = match via {
                 HolderVia::Speaker | HolderVia::Context => holder,
                 _ => speaker.map(|x| x.0).unwrap_or(holder),

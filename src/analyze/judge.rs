@@ -82,6 +82,7 @@ impl StanceJudge for Rules {
         if ((f.question || f.indirect_question) && !f.answered_no)
             || f.hypothetical
             || f.predicted
+            || f.withheld
             || f.historical
             || f.non_actor
             || f.subordinate

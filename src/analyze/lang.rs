@@ -160,6 +160,9 @@ classes! {
     BoilerplateAnywhere = boilerplate_anywhere,
     /// Undo the cue after them ("dropped its demand").
     Reversals = reversals,
+    /// Commitments ("promised", "signed"): not making one is no stance
+    /// either way.
+    Commitments = commitments,
     /// A short answer that denies the question before it ("Absolutely not").
     AnswerNo = answer_no,
     /// Time clauses: what they name is not a position ("before", "until").

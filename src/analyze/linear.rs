@@ -215,6 +215,7 @@ pub fn features(s: &Sentence, r: &Reading) -> Vec<String> {
         (fr.indirect_question, "indirect_question"),
         (fr.hypothetical, "hypothetical"),
         (fr.predicted, "predicted"),
+        (fr.withheld, "withheld"),
         (fr.historical, "historical"),
         (fr.non_actor, "non_actor"),
         (fr.denied, "denied"),

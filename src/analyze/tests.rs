@@ -541,3 +541,21 @@ fn a_separable_verb_does_not_reach_past_its_clause() {
         s.marks.of(Class::Opposes)
     );
 }
+
+#[test]
+fn a_commitment_not_made_is_no_stance() {
+    let text = "Poland did not sign the declaration on security guarantees for Ukraine.";
+    let c = claims(text);
+    assert!(
+        !c.iter()
+            .any(|x| x.0 == "poland" && x.1 == "security_guarantees"),
+        "{c:?}"
+    );
+    // a refusal is one
+    assert!(has(
+        "Poland refused to sign the declaration on security guarantees for Ukraine.",
+        "poland",
+        "security_guarantees",
+        "opposes"
+    ));
+}
