@@ -390,7 +390,27 @@ fn find_topics(profile: &Profile, toks: &[Token]) -> Vec<TopicMention> {
             .any(|m| m.topic != o.topic && o.start < m.end && m.start < o.end)
     });
     // a phrase wholly inside the act is its object ("send peacekeepers"):
-    // the act stays and the phrase goes
+    // the act stays and the phrase goes; but forces named as someone
+    // else's or everyone's ("the deployment of European troops", "lo
+    // schieramento di forze multinazionali") are the other topic's, and the
+    // act goes
+    let qualified = |o: &TopicMention| {
+        profile.topics[o.topic].pairs.iter().any(|p| {
+            p.b.find_all(toks)
+                .iter()
+                .any(|h| h.start >= o.start && h.end <= o.end)
+        })
+    };
+    let owned: Vec<TopicMention> = out
+        .iter()
+        .filter(|o| !own_topic(o.topic) && qualified(o))
+        .cloned()
+        .collect();
+    out.retain(|m| {
+        !(own_topic(m.topic)
+            && m.kind == TermKind::Action
+            && owned.iter().any(|o| m.start <= o.start && o.end <= m.end))
+    });
     let acts: Vec<TopicMention> = out
         .iter()
         .filter(|m| own_topic(m.topic) && m.kind == TermKind::Action)

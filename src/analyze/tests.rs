@@ -559,3 +559,21 @@ fn a_commitment_not_made_is_no_stance() {
         "opposes"
     ));
 }
+
+#[test]
+fn deploying_forces_named_as_everyones_is_the_force() {
+    let c =
+        claims("Poland backs the deployment of multinational troops in Ukraine after a ceasefire.");
+    assert!(
+        c.contains(&("poland".into(), "foreign_force".into(), "supports".into())),
+        "{c:?}"
+    );
+    assert!(!c.iter().any(|x| x.1 == "own_troops"), "{c:?}");
+    // sending peacekeepers is still sending one's own
+    assert!(has(
+        "Poland will send peacekeepers to Ukraine after a ceasefire.",
+        "poland",
+        "own_troops",
+        "supports"
+    ));
+}
