@@ -9,7 +9,7 @@ fn page(title: &str, body: &str) -> String {
     )
 }
 
-const KREMLIN: &str = "Kremlin aide Yuri Ushakov said on Thursday that Moscow could accept peacekeepers in Ukraine only if they came from neutral countries outside NATO.";
+const KREMLIN: &str = "Moscow could accept foreign peacekeepers in Ukraine, but only if none of them came from NATO member states, a senior Kremlin adviser told reporters on Friday.";
 
 fn serve_one(http: &HttpServer, item_title: &str, page_title: &str) {
     http.route(
@@ -171,7 +171,7 @@ fn a_digest_collects_owed_alerts_into_one_message() {
             "text/html",
             page(
                 "Rome on soldiers",
-                "Prime Minister Giorgia Meloni said on Wednesday that Italy would not send its soldiers to Ukraine as part of any post-war mission.",
+                "Italy will not deploy its own troops to Ukraine once the fighting ends, Prime Minister Giorgia Meloni told the Senate on Tuesday.",
             ),
         ),
     );
@@ -251,7 +251,7 @@ fn wire_story(dateline: &str, cut_last: bool) -> String {
 
 fn wire_story_with(dateline: &str, cut_last: bool, update: &str) -> String {
     let mut paras = vec![
-        format!("{dateline} Kremlin aide Yuri Ushakov said on Thursday that Moscow could accept peacekeepers in Ukraine only if they came from neutral countries outside NATO."),
+        format!("{dateline} Moscow could accept foreign peacekeepers in Ukraine, but only if none of them came from NATO member states, a senior Kremlin adviser told reporters on Friday."),
         "The remarks came as European envoys gathered in Paris to compare notes on a possible reassurance force, a plan that has divided capitals for months and that officials describe as still far from settled.".to_string(),
         "Diplomats said the talks would continue next week in Brussels, where defence ministers are due to review what each country could contribute to monitoring a ceasefire along the front line.".to_string(),
         "Several ministers cautioned that no decision on troop numbers had been taken and that parliaments would have the final word in many member states.".to_string(),
@@ -377,7 +377,7 @@ fn an_entry_updated_in_place_is_read_again_once_not_taken_for_a_copy() {
     // the same entry, updated: a paragraph with news of its own
     serve(
         "Moscow sets terms; Rome keeps its soldiers home",
-        "Prime Minister Giorgia Meloni said on Wednesday that Italy would not send its soldiers to Ukraine as part of any post-war mission.",
+        "Italy will not deploy its own troops to Ukraine once the fighting ends, Prime Minister Giorgia Meloni told the Senate on Tuesday.",
     );
     let out = run(&["check", "--config", cfg]);
     assert!(out.status.success(), "{}", stderr(&out));

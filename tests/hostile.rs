@@ -26,7 +26,7 @@ fn hostile_feeds_fail_alone_and_the_pass_goes_on() {
         "/pages/k.html",
         Route::ok(
             "text/html",
-            "<html><body><article><h1>Kremlin</h1><p>Kremlin aide Yuri Ushakov said on Thursday that Moscow could accept peacekeepers in Ukraine only if they came from neutral countries outside NATO.</p></article></body></html>",
+            "<html><body><article><h1>Kremlin</h1><p>Moscow could accept foreign peacekeepers in Ukraine, but only if none of them came from NATO member states, a senior Kremlin adviser told reporters on Friday.</p></article></body></html>",
         ),
     );
     // 256 MiB of zeros behind a quarter MiB of gzip
@@ -276,7 +276,7 @@ fn a_failing_feed_gives_one_failing_and_one_recovered_notice() {
 #[test]
 fn costly_pages_are_cut_or_given_up_and_the_good_alert_still_goes_out() {
     let http = HttpServer::start();
-    let good = "<html><body><article><h1>Kremlin</h1><p>Kremlin aide Yuri Ushakov said on Thursday that Moscow could accept peacekeepers in Ukraine only if they came from neutral countries outside NATO.</p></article></body></html>";
+    let good = "<html><body><article><h1>Kremlin</h1><p>Moscow could accept foreign peacekeepers in Ukraine, but only if none of them came from NATO member states, a senior Kremlin adviser told reporters on Friday.</p></article></body></html>";
     http.route("/pages/good.html", Route::ok("text/html", good));
     // 200,000 sibling paragraphs
     let mut paras = String::from("<html><body><div>");
@@ -358,7 +358,7 @@ fn costly_pages_are_cut_or_given_up_and_the_good_alert_still_goes_out() {
     assert!(
         mails
             .iter()
-            .any(|m| decode_qp(m).contains("neutral countries outside NATO")),
+            .any(|m| decode_qp(m).contains("NATO member states")),
         "{s}"
     );
     // a second pass reads none of them again

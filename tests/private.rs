@@ -160,7 +160,7 @@ fn a_probe_of_link_and_redirect_forms_reaches_no_private_listener() {
         "/pages/good.html",
         Route::ok(
             "text/html",
-            "<html><body><article><h1>Kremlin on peacekeepers</h1><p>Kremlin aide Yuri Ushakov said on Thursday that Moscow could accept peacekeepers in Ukraine only if they came from neutral countries outside NATO.</p></article></body></html>",
+            "<html><body><article><h1>Kremlin on peacekeepers</h1><p>Moscow could accept foreign peacekeepers in Ukraine, but only if none of them came from NATO member states, a senior Kremlin adviser told reporters on Friday.</p></article></body></html>",
         ),
     );
     let refs: Vec<(&str, &str, &str)> = items

@@ -944,7 +944,7 @@ pub fn readings(profile: &Profile, s: &Sentence, ctx: &Context, answered_no: boo
             || s.marks
                 .of(Class::DocumentNouns)
                 .iter()
-                .any(|d| d.start < tm.start);
+                .any(|d| d.start >= ca && d.start < tm.start);
         if holders.is_empty()
             && !missing
             && spelled_out
