@@ -130,6 +130,7 @@ fn bench(c: &mut Criterion) {
                         &Alert {
                             source: src,
                             shifts,
+                            changes_before: 0,
                             matrix: None,
                             corroborating: &[],
                         },

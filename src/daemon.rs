@@ -212,6 +212,7 @@ impl Job for Daemon {
             dry_run: false,
             only_due: true,
             progress: false,
+            flush: false,
             control,
         };
         let r = pass::run_once(&self.cfg, self.engine.clone(), &mut self.state, &opts).await;

@@ -160,6 +160,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 dry_run,
                 only_due: false,
                 progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+                flush: true,
                 control,
             };
             let summary = runtime()?.block_on(async {

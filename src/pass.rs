@@ -57,6 +57,9 @@ pub struct Options {
     pub only_due: bool,
     /// Draw a progress line on stderr (`check` on a terminal).
     pub progress: bool,
+    /// Try every owed alert now, whatever its backoff (`check`: the person
+    /// who runs it expects the queue flushed); the daemon keeps the backoff.
+    pub flush: bool,
     /// How the caller stops a pass and sees it progress.
     pub control: Control,
 }
@@ -297,6 +300,8 @@ impl fmt::Display for Summary {
 struct PassAlert {
     source: Source,
     shifts: Vec<Shift>,
+    /// Ledger changes accepted before this alert's.
+    changes_before: u64,
     matrix: Matrix,
     /// (outlet, link) of later articles that report the same positions, the
     /// first [`MAX_CORROBORATING`] of them.
@@ -422,6 +427,7 @@ pub async fn run_once(
         }
     };
     let ledger: Ledger = state.ledger()?;
+    let ledger_changes = state.ledger_changes()?;
     let story_window = now - chrono::Duration::days(STORY_WINDOW_DAYS);
     if !opts.dry_run {
         state.forget_stories(story_window)?;
@@ -470,6 +476,7 @@ pub async fn run_once(
         },
         summary,
         ledger,
+        ledger_changes,
         // sized for the stories that move a position, a few in a pass: more
         // only make a database search a little likelier
         this_pass: KeyFilter::with_capacity(1024 * neardup::BANDS),
@@ -658,6 +665,7 @@ pub async fn run_once(
                 &Alert {
                     source: &pa.source,
                     shifts: &pa.shifts,
+                    changes_before: pa.changes_before,
                     matrix: Some(&pa.matrix),
                     corroborating: &outlets,
                 },
@@ -679,7 +687,7 @@ pub async fn run_once(
         if let Some(em) = &email
             && !ctl.stopping()
         {
-            deliver(state, em, &mut summary, now, ctl).await?;
+            deliver(state, em, &mut summary, now, ctl, opts.flush).await?;
         }
         summary.alerts_owed = state.outbox_counts()?.0;
     }
@@ -854,6 +862,9 @@ struct Reading<'a> {
     progress: Progress,
     summary: Summary,
     ledger: Ledger,
+    /// Ledger changes accepted so far (recorded ones and this pass's): an
+    /// alert is keyed by its place in that history.
+    ledger_changes: u64,
     this_pass: KeyFilter,
     seen_keys: HashSet<String>,
     /// alerts of this pass, so later copies of a story can corroborate them
@@ -1027,6 +1038,7 @@ impl Reading<'_> {
             let Reading {
                 summary,
                 ledger,
+                ledger_changes,
                 this_pass,
                 seen_keys,
                 pass_alerts,
@@ -1156,6 +1168,8 @@ impl Reading<'_> {
                                 .published
                                 .map(|p| p.format("%Y-%m-%d %H:%M UTC").to_string()),
                         };
+                        let changes_before = *ledger_changes;
+                        *ledger_changes += shifts.len() as u64;
                         let topics: Vec<String> =
                             engine.profile.topics.iter().map(|t| t.id.clone()).collect();
                         let matrix = Matrix::build(&engine.baseline, ledger, &topics, &shifts);
@@ -1163,6 +1177,7 @@ impl Reading<'_> {
                             &Alert {
                                 source: &source,
                                 shifts: &shifts,
+                                changes_before,
                                 matrix: Some(&matrix),
                                 corroborating: &[],
                             },
@@ -1181,6 +1196,7 @@ impl Reading<'_> {
                         pass_alerts.push(PassAlert {
                             source: source.clone(),
                             shifts: shifts.clone(),
+                            changes_before,
                             matrix: matrix.clone(),
                             corroborating: Vec::new(),
                             more: 0,
@@ -1317,8 +1333,9 @@ pub async fn deliver(
     summary: &mut Summary,
     now: DateTime<Utc>,
     ctl: &Control,
+    flush: bool,
 ) -> Result<()> {
-    let owed = state.owed(now)?;
+    let owed = state.owed(now, flush)?;
     if owed.is_empty() {
         return Ok(());
     }
@@ -1428,6 +1445,7 @@ mod tests {
                 published: None,
             },
             shifts: vec![],
+            changes_before: 0,
             matrix: Matrix {
                 topics: vec![],
                 rows: vec![],

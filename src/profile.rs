@@ -344,7 +344,9 @@ pub struct Lexicon<T: Clone> {
     /// `#num` and other first words that match any token.
     any_first: Vec<(Phrase, T)>,
     /// This lexicon's bit in `Token::mask` (0: not indexed, always look).
-    bit: u64,
+    bit: u128,
+    /// The bit is in `Token::pack_mask`: a language pack's word class.
+    in_pack: bool,
     /// Phrases held.
     phrases: usize,
 }
@@ -356,6 +358,7 @@ impl<T: Clone> Default for Lexicon<T> {
             by_prefix: vec![Vec::new(); 256],
             any_first: Vec::new(),
             bit: 0,
+            in_pack: false,
             phrases: 0,
         }
     }
@@ -384,7 +387,8 @@ impl<T: Clone> Lexicon<T> {
         }
     }
 
-    fn insert(&mut self, p: Phrase, value: T) {
+    /// Adds a parsed phrase.
+    pub(crate) fn insert(&mut self, p: Phrase, value: T) {
         self.phrases += 1;
         match &p.words[0] {
             WordPat::Exact(w) => self.by_first.entry(w.clone()).or_default().push((p, value)),
@@ -406,11 +410,21 @@ impl<T: Clone> Lexicon<T> {
         self.phrases == 0
     }
 
+    /// Its index bit lives in `Token::pack_mask`.
+    pub(crate) fn mark_pack(&mut self) {
+        self.in_pack = true;
+    }
+
     /// The longest phrase matching at `at`, if any.
     pub fn longest_at(&self, toks: &[Token], at: usize) -> Option<Hit<T>> {
         // past the end (a sentence that ends where a phrase could start)
         let tok = toks.get(at)?;
-        if tok.mask & self.bit == 0 && self.bit != 0 {
+        let mask = if self.in_pack {
+            tok.pack_mask
+        } else {
+            tok.mask
+        };
+        if mask & self.bit == 0 && self.bit != 0 {
             return None;
         }
         let mut best: Option<Hit<T>> = None;
@@ -464,14 +478,14 @@ impl<T: Clone> Lexicon<T> {
 }
 
 /// What the token index needs to know of a lexicon.
-trait Indexed {
-    fn set_bit(&mut self, bit: u64);
+pub(crate) trait Indexed {
+    fn set_bit(&mut self, bit: u128);
     /// (exact first words, wildcard stems, matches any first word)
     fn starts(&self) -> (Vec<String>, Vec<String>, bool);
 }
 
 impl<T: Clone> Indexed for Lexicon<T> {
-    fn set_bit(&mut self, bit: u64) {
+    fn set_bit(&mut self, bit: u128) {
         self.bit = bit;
     }
     fn starts(&self) -> (Vec<String>, Vec<String>, bool) {
@@ -490,21 +504,24 @@ impl<T: Clone> Indexed for Lexicon<T> {
 /// hash lookup per token instead of one per token and lexicon.
 #[derive(Debug, Clone, Default)]
 pub struct TokenIndex {
-    exact: FnvMap<String, u64>,
-    stems: Vec<Vec<(String, u64)>>,
-    always: u64,
+    exact: FnvMap<String, u128>,
+    stems: Vec<Vec<(String, u128)>>,
+    always: u128,
 }
 
 impl TokenIndex {
-    fn build(lexicons: &mut [&mut dyn Indexed]) -> TokenIndex {
+    pub(crate) fn build(lexicons: &mut [&mut dyn Indexed]) -> TokenIndex {
         let mut idx = TokenIndex {
             exact: FnvMap::default(),
             stems: vec![Vec::new(); 256],
             always: 0,
         };
-        // 63 lexicons get a bit; any beyond keep bit 0 and are always consulted
-        for (i, l) in lexicons.iter_mut().enumerate().take(63) {
-            let bit = 1u64 << i;
+        // 127 lexicons get a bit; any beyond get bit 0 and are always consulted
+        for l in lexicons.iter_mut().skip(127) {
+            l.set_bit(0);
+        }
+        for (i, l) in lexicons.iter_mut().enumerate().take(127) {
+            let bit = 1u128 << i;
             l.set_bit(bit);
             let (exact, stems, any) = l.starts();
             for w in exact {
@@ -524,7 +541,7 @@ impl TokenIndex {
         idx
     }
 
-    fn mask(&self, word: &str) -> u64 {
+    pub(crate) fn mask(&self, word: &str) -> u128 {
         let mut m = self.always | self.exact.get(word).copied().unwrap_or(0);
         if let Some(b) = word.as_bytes().first() {
             for (st, bits) in &self.stems[*b as usize] {
@@ -662,6 +679,7 @@ impl Profile {
             for c in Class::ALL {
                 langs.packs[i].extend(*c, words.get(*c));
             }
+            langs.packs[i].reindex();
         }
         let mut actors = Vec::new();
         let mut actor_lex = Lexicon::default();
@@ -837,8 +855,8 @@ impl Profile {
 
     /// Given the union of a sentence's token masks: can any topic phrase
     /// (a term, or both halves of a pair) occur in it?
-    pub fn may_name_topic(&self, present: u64) -> bool {
-        let has = |bit: u64| bit == 0 || present & bit != 0;
+    pub fn may_name_topic(&self, present: u128) -> bool {
+        let has = |bit: u128| bit == 0 || present & bit != 0;
         has(self.topic_lex.bit)
             || self
                 .topics

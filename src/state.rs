@@ -406,6 +406,14 @@ impl State {
     }
 
     /// The current ledger: the baseline plus the shifts accepted since.
+    /// How many ledger changes were ever recorded.
+    pub fn ledger_changes(&self) -> Result<u64> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM ledger_history", [], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
     pub fn ledger(&self) -> Result<Ledger> {
         let mut stmt = self
             .conn
@@ -661,12 +669,13 @@ impl State {
     }
 
     /// Alerts owed and due now.
-    pub fn owed(&self, now: DateTime<Utc>) -> Result<Vec<OutboxRow>> {
+    /// The owed alerts whose retry time has come (all of them with `flush`).
+    pub fn owed(&self, now: DateTime<Utc>, flush: bool) -> Result<Vec<OutboxRow>> {
         let mut stmt = self.conn.prepare(
             "SELECT id, alert_key, subject, message, attempts, created_at, text_part, html_part, shift_headers FROM outbox
-             WHERE status = 'owed' AND (next_attempt IS NULL OR next_attempt <= ?1) ORDER BY id",
+             WHERE status = 'owed' AND (?2 OR next_attempt IS NULL OR next_attempt <= ?1) ORDER BY id",
         )?;
-        let rows = stmt.query_map(params![ts(now)], |r| {
+        let rows = stmt.query_map(params![ts(now), flush], |r| {
             Ok(OutboxRow {
                 id: r.get(0)?,
                 alert_key: r.get(1)?,
@@ -735,5 +744,32 @@ impl State {
             )?)
         };
         Ok((count("owed")?, count("sent")?, count("failed")?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flush_takes_every_owed_alert_and_a_pass_only_the_due_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = State::open(&dir.path().join("s.db")).unwrap();
+        let now = Utc::now();
+        let alert = NewAlert {
+            key: "k1".into(),
+            subject: "s".into(),
+            raw: b"m".to_vec(),
+            text: String::new(),
+            html: String::new(),
+            shift_headers: Vec::new(),
+        };
+        state.queue(&alert, now).unwrap();
+        let row = state.owed(now, false).unwrap().remove(0);
+        state
+            .mark_attempt_failed(row.id, "451 later", false, now + chrono::Duration::hours(1))
+            .unwrap();
+        assert!(state.owed(now, false).unwrap().is_empty());
+        assert_eq!(state.owed(now, true).unwrap().len(), 1);
     }
 }

@@ -60,11 +60,8 @@ fn a_temporary_refusal_is_retried_and_delivered_once() {
     assert!(ob[0].2.as_deref().unwrap_or("").contains("451"), "{ob:?}");
 
     smtp.set_mode(SmtpMode::Accept);
-    // not yet due: the backoff holds it
-    let early = run(&["check", "--config", cfg]);
-    assert!(early.status.success());
-    assert_eq!(smtp.mails().len(), 0, "retried before its backoff ran out");
-    rewind_retries(dir.path());
+    // `check` flushes the queue at once, whatever the backoff (the daemon
+    // keeps it)
     let second = run(&["check", "--config", cfg]);
     assert!(second.status.success());
     assert_eq!(smtp.mails().len(), 1);
@@ -534,4 +531,52 @@ fn the_smtp_password_appears_nowhere_but_in_the_auth_exchange() {
             }
         }
     }
+}
+
+#[test]
+fn the_same_move_made_again_at_one_link_is_mailed_again() {
+    let http = HttpServer::start();
+    let page = |text: &str| {
+        format!(
+            "<!DOCTYPE html><html><body><article><h1>Washington</h1><p>{text}</p></article></body></html>"
+        )
+    };
+    let ready = "The United States is ready to send its own troops to Ukraine after a ceasefire, the White House said on Monday.";
+    let not = "The United States will not send its own troops to Ukraine under any settlement, the White House said on Friday.";
+    http.route("/l.html", Route::ok("text/html", page(ready)));
+    http.route("/m.html", Route::ok("text/html", page(not)));
+    let feed = |items: &[(&str, &str, &str)]| {
+        http.route("/feed.xml", Route::ok("application/rss+xml", rss(items)));
+    };
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &[http.url("/feed.xml")], smtp.port, "");
+    let cfg = cfg.to_str().unwrap();
+    let pass = |n: usize| {
+        let out = run(&["check", "--config", cfg]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(smtp.mails().len(), n, "{}", stdout(&out));
+    };
+    // opposes (the baseline) -> supports, at /l.html
+    feed(&[("l", "Washington on troops", "/l.html")]);
+    pass(1);
+    // supports -> opposes, another article
+    feed(&[
+        ("l", "Washington on troops", "/l.html"),
+        ("m", "Washington rules troops out", "/m.html"),
+    ]);
+    pass(2);
+    // opposes -> supports again, at /l.html: the same move, a new alert
+    http.route(
+        "/l.html",
+        Route::ok(
+            "text/html",
+            page(&format!("{ready} The statement was repeated on Sunday.")),
+        ),
+    );
+    feed(&[
+        ("l", "Washington on troops, updated", "/l.html"),
+        ("m", "Washington rules troops out", "/m.html"),
+    ]);
+    pass(3);
 }

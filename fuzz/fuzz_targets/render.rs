@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
     let shifts = vec![shift];
     let alert = Alert {
         source: &source,
-        shifts: &shifts,
+        shifts: &shifts, changes_before: 0,
         matrix: None,
         corroborating: &corroborating,
     };

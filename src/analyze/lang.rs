@@ -207,9 +207,14 @@ pub struct Pack {
     /// Month name → number (1..=12).
     months: HashMap<String, u32>,
     words: Vec<Lexicon<()>>,
+    /// For each word, which classes have a phrase starting with it.
+    index: crate::profile::TokenIndex,
     /// Phrases with a gap ("lehnt ... ab"), per class: the part before the
     /// gap and the part after it.
     gapped: Vec<Vec<(Phrase, Phrase)>>,
+    /// The first parts of each class's gapped phrases, to find where one
+    /// can start with one look-up.
+    heads: Vec<Lexicon<()>>,
 }
 
 /// How many words a gapped phrase may span.
@@ -235,10 +240,13 @@ impl Pack {
         let mut words = Vec::new();
         let mut gapped = Vec::new();
         for c in Class::ALL {
-            let (l, g) = split_gaps(raw.words.get(*c));
+            let (mut l, g) = split_gaps(raw.words.get(*c));
+            l.mark_pack();
             words.push(l);
             gapped.push(g);
         }
+        let mut heads = heads_of(&gapped);
+        let index = index_of(&mut words, &mut heads);
         Ok(Pack {
             code: raw.language.code.clone(),
             name: raw.language.name.clone(),
@@ -252,8 +260,17 @@ impl Pack {
                 .collect(),
             months,
             words,
+            index,
             gapped,
+            heads,
         })
+    }
+
+    /// Marks on each token which word classes can match there.
+    pub fn annotate(&self, toks: &mut [super::text::Token]) {
+        for t in toks {
+            t.pack_mask = self.index.mask(&t.norm);
+        }
     }
 
     /// The words of one class.
@@ -266,7 +283,13 @@ impl Pack {
         &self.gapped[c as usize]
     }
 
-    /// Adds phrases to a class (a profile's own cues for this language).
+    /// Can a gapped phrase of the class start at token `i`?
+    pub fn gapped_starts(&self, c: Class, toks: &[super::text::Token], i: usize) -> bool {
+        self.heads[c as usize].longest_at(toks, i).is_some()
+    }
+
+    /// Adds phrases to a class (a profile's own cues for this language);
+    /// [`Pack::reindex`] once done.
     pub fn extend(&mut self, c: Class, phrases: &[String]) {
         for p in phrases {
             match p.split_once("...") {
@@ -278,6 +301,13 @@ impl Pack {
                 None => self.words[c as usize].add(p, ()),
             }
         }
+        self.words[c as usize].mark_pack();
+    }
+
+    /// Rebuilds the token index after [`Pack::extend`].
+    pub fn reindex(&mut self) {
+        self.heads = heads_of(&self.gapped);
+        self.index = index_of(&mut self.words, &mut self.heads);
     }
 
     /// Is `word` (folded, without its dot) an abbreviation?
@@ -296,6 +326,31 @@ impl Pack {
     }
 }
 
+/// The token index over a pack's classes and their gapped phrases' heads.
+fn index_of(words: &mut [Lexicon<()>], heads: &mut [Lexicon<()>]) -> crate::profile::TokenIndex {
+    let mut ls: Vec<&mut dyn crate::profile::Indexed> = words
+        .iter_mut()
+        .chain(heads.iter_mut().filter(|h| !h.is_empty()))
+        .map(|l| l as &mut dyn crate::profile::Indexed)
+        .collect();
+    crate::profile::TokenIndex::build(&mut ls)
+}
+
+/// A lexicon per class of the first parts of its gapped phrases.
+fn heads_of(gapped: &[Vec<(Phrase, Phrase)>]) -> Vec<Lexicon<()>> {
+    gapped
+        .iter()
+        .map(|g| {
+            let mut l = Lexicon::default();
+            for (a, _) in g {
+                l.insert(a.clone(), ());
+            }
+            l.mark_pack();
+            l
+        })
+        .collect()
+}
+
 /// Plain phrases into a lexicon; gapped ones ("lehnt ... ab") into pairs.
 fn split_gaps(phrases: &[String]) -> (Lexicon<()>, Vec<(Phrase, Phrase)>) {
     let mut p = Pack {
@@ -306,7 +361,9 @@ fn split_gaps(phrases: &[String]) -> (Lexicon<()>, Vec<(Phrase, Phrase)>) {
         abbreviations: HashSet::new(),
         months: HashMap::new(),
         words: vec![Lexicon::default()],
+        index: crate::profile::TokenIndex::default(),
         gapped: vec![Vec::new()],
+        heads: vec![Lexicon::default()],
     };
     p.extend(Class::ALL[0], phrases);
     (p.words.remove(0), p.gapped.remove(0))
@@ -318,6 +375,8 @@ pub struct Languages {
     pub packs: Vec<Pack>,
     /// The pack used when a text gives no sign of its language.
     pub default: usize,
+    /// Each function word and the packs (a bit each) it belongs to.
+    function_words: HashMap<String, u32>,
 }
 
 impl Languages {
@@ -330,7 +389,22 @@ impl Languages {
                     .expect("the built-in packs are valid")
             })
             .collect();
-        Languages { packs, default: 0 }
+        Languages::new(packs)
+    }
+
+    /// Languages reading with `packs`, the first the default.
+    pub fn new(packs: Vec<Pack>) -> Languages {
+        let mut function_words: HashMap<String, u32> = HashMap::new();
+        for (i, p) in packs.iter().enumerate().take(32) {
+            for w in &p.function_words {
+                *function_words.entry(w.clone()).or_default() |= 1 << i;
+            }
+        }
+        Languages {
+            packs,
+            default: 0,
+            function_words,
+        }
     }
 
     /// The pack for a language code.
@@ -350,9 +424,12 @@ impl Languages {
     pub fn detect_tokens(&self, toks: &[Token]) -> usize {
         let mut counts = vec![0usize; self.packs.len()];
         for t in toks.iter().take(800) {
-            for (i, p) in self.packs.iter().enumerate() {
-                if p.is_function_word(&t.norm) {
-                    counts[i] += 1;
+            let Some(bits) = self.function_words.get(t.norm.as_str()) else {
+                continue;
+            };
+            for (i, c) in counts.iter_mut().enumerate().take(32) {
+                if bits & (1 << i) != 0 {
+                    *c += 1;
                 }
             }
         }

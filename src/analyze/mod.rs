@@ -348,7 +348,7 @@ fn read(
 ) -> Result<Analysis, OverBudget> {
     tracing::trace!(title, seed, "article");
     let body = prefix(body, MAX_TEXT);
-    let doc = document::Document::read(profile, title, body);
+    let mut doc = document::Document::read(profile, title, body);
     let relevant = seed || doc.relevant(profile);
     let mut claims: Vec<Claim> = Vec::new();
     // cells an actor denies in this article: a report it denies does not
@@ -357,15 +357,19 @@ fn read(
     let mut denied_cells: Vec<(String, String)> = Vec::new();
     if relevant && (seed || !doc.opinion) {
         let mut ctx = Context::default();
-        for (k, s) in doc.sentences.iter().enumerate() {
+        // the sentences are read in place: what the next one answers first
+        let answered: Vec<bool> = (0..doc.sentences.len())
+            .map(|k| doc.answered_no(k))
+            .collect();
+        let sentences = std::mem::take(&mut doc.sentences);
+        for (k, mut s) in sentences.into_iter().enumerate() {
             budget.check()?;
-            let mut s = s.clone();
             attribution::resolve_references(&mut s, &ctx);
             let off = doc.off_topic[k];
             let readings = if off {
                 Vec::new()
             } else {
-                attribution::readings(profile, &s, &ctx, doc.answered_no(k))
+                attribution::readings(profile, &s, &ctx, answered[k])
             };
             attribution::carry(&s, &mut ctx, false);
             let mut found: Vec<Claim> = Vec::new();

@@ -49,8 +49,16 @@ impl Marks {
                     tail: h.end,
                 })
                 .collect();
-            for (a, b) in pack.gapped(*c) {
-                for i in 0..toks.len() {
+            let gapped = pack.gapped(*c);
+            let starts: Vec<usize> = if gapped.is_empty() {
+                Vec::new()
+            } else {
+                (0..toks.len())
+                    .filter(|&i| pack.gapped_starts(*c, toks, i))
+                    .collect()
+            };
+            for (a, b) in gapped {
+                for &i in &starts {
                     if !a.matches_at(toks, i) {
                         continue;
                     }
@@ -242,7 +250,8 @@ impl Sentence {
     /// Reads a sentence: marks, actors, topics and clauses. Pronouns and role
     /// nouns are resolved by [`super::attribution`], not here.
     pub fn read(profile: &Profile, pack: &Pack, text: &str) -> Sentence {
-        let toks = profile.tokenize(text);
+        let mut toks = profile.tokenize(text);
+        pack.annotate(&mut toks);
         let marks = Marks::find(pack, &toks);
         let mut topics = find_topics(profile, &toks);
         let mentions = find_mentions(profile, &toks, &marks, &topics);
@@ -401,9 +410,14 @@ fn find_topics(profile: &Profile, toks: &[Token]) -> Vec<TopicMention> {
                 .any(|h| h.start >= o.start && h.end <= o.end)
         })
     };
+    let inside_an_act = |o: &TopicMention| {
+        out.iter().any(|m| {
+            own_topic(m.topic) && m.kind == TermKind::Action && m.start <= o.start && o.end <= m.end
+        })
+    };
     let owned: Vec<TopicMention> = out
         .iter()
-        .filter(|o| !own_topic(o.topic) && qualified(o))
+        .filter(|o| !own_topic(o.topic) && inside_an_act(o) && qualified(o))
         .cloned()
         .collect();
     out.retain(|m| {

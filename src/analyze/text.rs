@@ -26,7 +26,10 @@ pub struct Token {
     pub end: usize,
     /// Which of a profile's lexicons have a phrase that can start here
     /// (set by `Profile::annotate`; all bits until then).
-    pub mask: u64,
+    pub mask: u128,
+    /// The same for the word classes of a language pack (set by
+    /// `Pack::annotate`; all bits until then).
+    pub pack_mask: u128,
 }
 
 impl Token {
@@ -215,7 +218,8 @@ pub fn tokenize(s: &str) -> Vec<Token> {
                 upper,
                 start: byte_at(start),
                 end: byte_at(i),
-                mask: u64::MAX,
+                mask: u128::MAX,
+                pack_mask: u128::MAX,
             });
             continue;
         }
@@ -231,7 +235,8 @@ pub fn tokenize(s: &str) -> Vec<Token> {
                         upper: false,
                         start: byte_at(i),
                         end: byte_at(i + 2),
-                        mask: u64::MAX,
+                        mask: u128::MAX,
+                        pack_mask: u128::MAX,
                     });
                     i += 2;
                     continue;
@@ -245,7 +250,8 @@ pub fn tokenize(s: &str) -> Vec<Token> {
             upper: false,
             start: byte_at(i),
             end: byte_at(i + 1),
-            mask: u64::MAX,
+            mask: u128::MAX,
+            pack_mask: u128::MAX,
         });
         i += 1;
     }
@@ -279,7 +285,8 @@ fn merge_contractions(tokens: Vec<Token>) -> Vec<Token> {
                 upper: false,
                 start,
                 end: tokens[i + 1].end,
-                mask: u64::MAX,
+                mask: u128::MAX,
+                pack_mask: u128::MAX,
             });
             i += 2;
             continue;
@@ -413,8 +420,14 @@ pub fn is_boilerplate_line(line: &str, pack: &Pack) -> bool {
     if t.starts_with('©') || t.starts_with("(c)") {
         return true;
     }
-    let head: String = t.chars().take(60).collect();
-    let toks = tokenize(&head);
+    // one tokenisation: the whole of a short line, the head of a long one
+    let toks = if words <= 30 {
+        tokenize(t)
+    } else {
+        tokenize(&t.chars().take(60).collect::<String>())
+    };
+    let mut toks = toks;
+    pack.annotate(&mut toks);
     if pack
         .class(Class::Boilerplate)
         .longest_at(&toks, 0)
@@ -433,11 +446,8 @@ pub fn is_boilerplate_line(line: &str, pack: &Pack) -> bool {
             return true;
         }
     }
-    if words <= 60 {
-        let all = tokenize(t);
-        if pack.class(Class::BoilerplateAnywhere).any(&all) {
-            return true;
-        }
+    if words <= 30 && pack.class(Class::BoilerplateAnywhere).any(&toks) {
+        return true;
     }
     // a caption that ends with a credit in brackets: "... (Kyiv Ledger)"
     if t.ends_with(')')
@@ -539,7 +549,15 @@ pub fn find_date(line: &str, packs: &[Pack]) -> Option<NaiveDate> {
                 return Some(d);
             }
         }
-        if let Some(m) = month_of(w) {
+        // a month name counts only next to a day number
+        let digit = |k: usize| {
+            words
+                .get(k)
+                .is_some_and(|x| x.as_bytes()[0].is_ascii_digit())
+        };
+        if (digit(i + 1) || (i >= 1 && digit(i - 1)))
+            && let Some(m) = month_of(w)
+        {
             // Month Day Year
             if i + 2 < words.len()
                 && let (Ok(d), Some(y)) = (

@@ -47,6 +47,7 @@ pub async fn send_test(email: &Email) -> anyhow::Result<String> {
         &render::Alert {
             source: &source,
             shifts: &shifts,
+            changes_before: 0,
             matrix: None,
             corroborating: &[],
         },

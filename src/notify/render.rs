@@ -28,6 +28,10 @@ pub struct Source {
 pub struct Alert<'a> {
     pub source: &'a Source,
     pub shifts: &'a [Shift],
+    /// How many ledger changes were accepted before this alert's: its place
+    /// in the ledger's history, so the same move made again later is a new
+    /// alert, while the same alert rendered again keeps its key.
+    pub changes_before: u64,
     /// The positions of the actors concerned, baseline vs now.
     pub matrix: Option<&'a Matrix>,
     /// Other outlets that carried the same story.
@@ -212,15 +216,16 @@ fn from_str(s: &Shift) -> &'static str {
 }
 
 /// The key that identifies an alert: the same shifts from the same article
-/// always give the same key (and Message-ID).
-pub fn alert_key(source: &Source, shifts: &[Shift]) -> String {
+/// at the same place in the ledger's history always give the same key (and
+/// Message-ID); the same move made again later is another alert.
+pub fn alert_key(source: &Source, shifts: &[Shift], changes_before: u64) -> String {
     let mut parts: Vec<String> = shifts
         .iter()
         .map(|s| format!("{}/{}/{}->{}", s.actor, s.topic, from_str(s), s.to))
         .collect();
     parts.sort();
     let link = source.link.clone().unwrap_or_else(|| source.title.clone());
-    hash_hex(&[&link, &parts.join(",")])
+    hash_hex(&[&link, &parts.join(","), &changes_before.to_string()])
 }
 
 pub fn subject(shifts: &[Shift]) -> String {
@@ -688,7 +693,7 @@ pub fn render(
     to: &[String],
     date: DateTime<Utc>,
 ) -> anyhow::Result<Rendered> {
-    let key = alert_key(alert.source, alert.shifts);
+    let key = alert_key(alert.source, alert.shifts, alert.changes_before);
     let subject = subject(alert.shifts);
     let text = text_body(alert);
     let html = html_body(alert);
@@ -761,6 +766,7 @@ mod tests {
             &Alert {
                 source: &src,
                 shifts: &shifts,
+                changes_before: 0,
                 matrix: None,
                 corroborating: &[],
             },
@@ -787,6 +793,7 @@ mod tests {
             &Alert {
                 source: &src,
                 shifts: &shifts,
+                changes_before: 0,
                 matrix: None,
                 corroborating: &[],
             },
@@ -916,6 +923,7 @@ mod tests {
         insta::assert_snapshot!(text_body(&Alert {
             source: &src,
             shifts: &shifts,
+            changes_before: 0,
             matrix: Some(&m),
             corroborating: &[],
         }));
@@ -927,6 +935,7 @@ mod tests {
         insta::assert_snapshot!(html_body(&Alert {
             source: &src,
             shifts: &shifts,
+            changes_before: 0,
             matrix: Some(&m),
             corroborating: &[],
         }));
@@ -948,6 +957,7 @@ mod tests {
         let h = html_body(&Alert {
             source: &src,
             shifts: &shifts,
+            changes_before: 0,
             matrix: None,
             corroborating: &[],
         });
@@ -969,7 +979,7 @@ mod tests {
             let (mut src, mut shifts, _) = fixture();
             src.title = format!("{title}{noise}");
             shifts[0].sentence = format!("{noise}{title}");
-            let r = render(&Alert { source: &src, shifts: &shifts, matrix: None, corroborating: &[] }, "sw@localhost", &["a@localhost".to_string()], Utc::now()).unwrap();
+            let r = render(&Alert { source: &src, shifts: &shifts, changes_before: 0, matrix: None, corroborating: &[] }, "sw@localhost", &["a@localhost".to_string()], Utc::now()).unwrap();
             let head = header_block(&r.raw);
             // unfold continuation lines, then count header names
             let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
