@@ -410,6 +410,11 @@ impl<T: Clone> Lexicon<T> {
         self.phrases == 0
     }
 
+    /// Its bit in the token index (0: not indexed).
+    pub(crate) fn bit(&self) -> u128 {
+        self.bit
+    }
+
     /// Its index bit lives in `Token::pack_mask`.
     pub(crate) fn mark_pack(&mut self) {
         self.in_pack = true;
@@ -505,7 +510,9 @@ impl<T: Clone> Indexed for Lexicon<T> {
 #[derive(Debug, Clone, Default)]
 pub struct TokenIndex {
     exact: FnvMap<String, u128>,
-    stems: Vec<Vec<(String, u128)>>,
+    /// Stems by their first two bytes; one-byte stems apart.
+    stems: FnvMap<[u8; 2], Vec<(String, u128)>>,
+    short: Vec<(String, u128)>,
     always: u128,
 }
 
@@ -513,7 +520,8 @@ impl TokenIndex {
     pub(crate) fn build(lexicons: &mut [&mut dyn Indexed]) -> TokenIndex {
         let mut idx = TokenIndex {
             exact: FnvMap::default(),
-            stems: vec![Vec::new(); 256],
+            stems: FnvMap::default(),
+            short: Vec::new(),
             always: 0,
         };
         // 127 lexicons get a bit; any beyond get bit 0 and are always consulted
@@ -528,10 +536,13 @@ impl TokenIndex {
                 *idx.exact.entry(w).or_default() |= bit;
             }
             for st in stems {
-                let b = st.as_bytes()[0] as usize;
-                match idx.stems[b].iter_mut().find(|(s, _)| *s == st) {
+                let list = match st.as_bytes() {
+                    [a, b, ..] => idx.stems.entry([*a, *b]).or_default(),
+                    _ => &mut idx.short,
+                };
+                match list.iter_mut().find(|(s, _)| *s == st) {
                     Some((_, m)) => *m |= bit,
-                    None => idx.stems[b].push((st, bit)),
+                    None => list.push((st, bit)),
                 }
             }
             if any {
@@ -543,11 +554,18 @@ impl TokenIndex {
 
     pub(crate) fn mask(&self, word: &str) -> u128 {
         let mut m = self.always | self.exact.get(word).copied().unwrap_or(0);
-        if let Some(b) = word.as_bytes().first() {
-            for (st, bits) in &self.stems[*b as usize] {
+        if let [a, b, ..] = word.as_bytes()
+            && let Some(list) = self.stems.get(&[*a, *b])
+        {
+            for (st, bits) in list {
                 if word.starts_with(st.as_str()) {
                     m |= bits;
                 }
+            }
+        }
+        for (st, bits) in &self.short {
+            if word.starts_with(st.as_str()) {
+                m |= bits;
             }
         }
         m

@@ -36,10 +36,10 @@ impl Document {
         let head: String = title
             .chars()
             .chain(['\n'])
-            .chain(body.chars().take(4000))
+            .chain(body.chars().take(2000))
             .collect();
         // names ("von der Leyen") say nothing of the language around them
-        let mut toks = text::tokenize(&head);
+        let mut toks = profile.tokenize(&head);
         let names: Vec<(usize, usize)> = profile
             .actor_lex
             .find_all(&toks)

@@ -37,10 +37,12 @@ impl Marks {
     /// Finds every class of `pack` in `toks`.
     pub fn find(pack: &Pack, toks: &[Token]) -> Marks {
         let mut spans = Vec::with_capacity(Class::ALL.len());
+        // the classes none of whose phrases can start in this sentence
+        let present = toks.iter().fold(0u128, |m, t| m | t.pack_mask);
         for c in Class::ALL {
-            let mut v: Vec<Span> = pack
-                .class(*c)
-                .find_all(toks)
+            let l = pack.class(*c);
+            let absent = l.bit() != 0 && present & l.bit() == 0;
+            let mut v: Vec<Span> = if absent { Vec::new() } else { l.find_all(toks) }
                 .into_iter()
                 .map(|h| Span {
                     start: h.start,
