@@ -268,10 +268,21 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
                 ));
             }
         };
-        total += Duration::from_secs_f64(secs);
+        // ten years is longer than any interval, timeout or retention means
+        let part = Duration::try_from_secs_f64(secs)
+            .ok()
+            .filter(|d| *d <= MAX_DURATION)
+            .ok_or_else(|| format!("`{s}` is too long (at most 3650d)"))?;
+        total = total
+            .checked_add(part)
+            .filter(|d| *d <= MAX_DURATION)
+            .ok_or_else(|| format!("`{s}` is too long (at most 3650d)"))?;
     }
     Ok(total)
 }
+
+/// The longest duration a setting may take.
+pub const MAX_DURATION: Duration = Duration::from_secs(3650 * 86_400);
 
 /// Parses "8MiB", "512KiB", "1MB", "1000".
 pub fn parse_size(s: &str) -> Result<u64, String> {
@@ -299,10 +310,11 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     Ok((n * mult) as u64)
 }
 
-/// Is the host a loopback name or address?
+/// Is the host `localhost` or a loopback address? (Not any `*.localhost`:
+/// a resolver may send such a name off the machine.)
 pub fn is_loopback_host(host: &str) -> bool {
     let h = host.trim_start_matches('[').trim_end_matches(']');
-    if h.eq_ignore_ascii_case("localhost") || h.ends_with(".localhost") {
+    if h.eq_ignore_ascii_case("localhost") {
         return true;
     }
     h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
@@ -474,7 +486,7 @@ impl Config {
                             return Err(err(
                                 "email.tls",
                                 format!(
-                                    "\"none\" sends mail in clear text and is allowed only for a loopback smtp_host, not `{host}`"
+                                    "\"none\" sends mail in clear text and is allowed only for `localhost` or a loopback address as smtp_host, not `{host}`"
                                 ),
                             ));
                         }
@@ -633,20 +645,10 @@ impl Config {
     }
 }
 
+/// Is it an address the mailer will take ("a@b", "Name <a@b>")? The same
+/// parser as the one that builds the message decides.
 fn looks_like_address(s: &str) -> bool {
-    let s = s.trim();
-    let addr = match (s.find('<'), s.rfind('>')) {
-        (Some(a), Some(b)) if a < b => &s[a + 1..b],
-        _ => s,
-    };
-    let mut parts = addr.split('@');
-    let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
-        return false;
-    };
-    !local.is_empty()
-        && !domain.is_empty()
-        && !addr.contains(char::is_whitespace)
-        && !s.contains(['\r', '\n'])
+    !s.contains(['\r', '\n']) && s.trim().parse::<lettre::message::Mailbox>().is_ok()
 }
 
 /// A feed URL: http(s), or `file:` (absolute, or relative to the config).
@@ -674,6 +676,47 @@ fn parse_feed_url(s: &str, dir: &Path) -> Result<Url, String> {
 }
 
 /// Checks a config file and returns a one-line description of it.
+impl Config {
+    /// Can a pass write its state? The state folder (or, when it does not
+    /// exist yet, the nearest folder above it, where it will be created)
+    /// must take a new file.
+    pub fn check_state_folder(&self) -> Result<(), ConfigError> {
+        let err = |problem: String| ConfigError {
+            file: self.source.display().to_string(),
+            key: "state.path".into(),
+            problem,
+        };
+        let mut dir = self
+            .state_path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        while !dir.exists() {
+            match dir.parent() {
+                Some(p) if !p.as_os_str().is_empty() => dir = p.to_path_buf(),
+                _ => break,
+            }
+        }
+        let probe = dir.join(format!(".stancewatch-write-test-{}", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&probe)
+        {
+            Ok(_) => {
+                let _ = std::fs::remove_file(&probe);
+                Ok(())
+            }
+            Err(e) => Err(err(format!(
+                "{} cannot be written to ({e}), so the state {} cannot be kept",
+                dir.display(),
+                self.state_path.display()
+            ))),
+        }
+    }
+}
+
 pub fn describe(c: &Config) -> String {
     let mail = match &c.email {
         None => "no email".to_string(),
@@ -775,6 +818,11 @@ to = ["analyst@localhost"]
         assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         assert!(parse_duration("5").is_err());
+        assert!(parse_duration("99999999999999999999999w").is_err());
+        assert!(parse_duration("3651d").is_err());
+        assert!(parse_duration("3000d").is_ok());
+        assert!(is_loopback_host("localhost") && is_loopback_host("[::1]"));
+        assert!(!is_loopback_host("mail.localhost"));
         assert_eq!(parse_size("512KiB").unwrap(), 512 * 1024);
         assert!(parse_size("1 parsec").is_err());
     }

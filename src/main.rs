@@ -143,7 +143,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: ConfigCommand::Check { config },
         } => {
             let c = Config::load(&config)?;
+            // what a pass needs besides the file: a state folder it can
+            // write, a profile and seeds that compile
+            c.check_state_folder()?;
+            let engine = Engine::from_config(Some(&c)).map_err(|e| ConfigError {
+                file: config.display().to_string(),
+                key: "analysis".into(),
+                problem: format!("{e:#}"),
+            })?;
             writeln!(out, "{}", stancewatch::config::describe(&c))?;
+            writeln!(
+                out,
+                "profile {} ({} actors, {} topics), baseline of {} positions",
+                engine.profile.name,
+                engine.profile.actors.len(),
+                engine.profile.topics.len(),
+                engine.baseline.len()
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check {

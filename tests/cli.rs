@@ -70,6 +70,20 @@ fn config_errors_name_file_key_and_problem_with_exit_2() {
             "[email]\nsmtp_host = \"mail.example.com\"\ntls = \"none\"\nfrom = \"a@b\"\nto = [\"c@d\"]\n",
             "email.tls",
         ),
+        // a name under .localhost may be resolved off the machine
+        (
+            "[email]\nsmtp_host = \"mail.localhost\"\ntls = \"none\"\nfrom = \"a@b\"\nto = [\"c@d\"]\n",
+            "email.tls",
+        ),
+        (
+            "[poll]\ninterval = \"99999999999999999999999w\"\n",
+            "poll.interval",
+        ),
+        // an address the mailer would refuse at the first shift
+        (
+            "[email]\nmaildir = \"m\"\nfrom = \"a..b@localhost\"\nto = [\"c@localhost\"]\n",
+            "email.from",
+        ),
     ];
     for (i, (text, key)) in cases.iter().enumerate() {
         let p = dir.path().join(format!("bad{i}.toml"));
@@ -80,13 +94,46 @@ fn config_errors_name_file_key_and_problem_with_exit_2() {
         assert!(err.contains(&format!("bad{i}.toml")), "{err}");
         assert!(err.contains(key), "{key} not named in: {err}");
     }
-    let good = run(&[
-        "config",
-        "check",
-        "--config",
-        repo("config/stancewatch.toml").to_str().unwrap(),
-    ]);
+    // what a pass needs besides the file: a profile that compiles, a state
+    // folder it can write
+    std::fs::write(dir.path().join("broken.toml"), "actors = [\n").unwrap();
+    let not_a_folder = dir.path().join("a-file");
+    std::fs::write(&not_a_folder, "").unwrap();
+    let shipped = std::fs::read_to_string(repo("config/stancewatch.toml")).unwrap();
+    let state = dir.path().join("state.db");
+    let with_state = |path: &std::path::Path| {
+        shipped.replace(
+            "path = \"/var/lib/stancewatch/state.db\"",
+            &format!("path = \"{}\"", path.display()),
+        )
+    };
+    for (name, text, key) in [
+        (
+            "profile.toml",
+            with_state(&state).replace("[analysis]", "[analysis]\nprofile = \"broken.toml\""),
+            "analysis",
+        ),
+        (
+            "state.toml",
+            with_state(&not_a_folder.join("s.db")),
+            "state.path",
+        ),
+    ] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let out = run(&["config", "check", "--config", p.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", stdout(&out));
+        assert!(
+            stderr(&out).contains(key),
+            "{key} not named in: {}",
+            stderr(&out)
+        );
+    }
+    let p = dir.path().join("good.toml");
+    std::fs::write(&p, with_state(&state)).unwrap();
+    let good = run(&["config", "check", "--config", p.to_str().unwrap()]);
     assert!(good.status.success(), "{}", stderr(&good));
+    assert!(stdout(&good).contains("baseline of"), "{}", stdout(&good));
 }
 
 #[test]
