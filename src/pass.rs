@@ -394,8 +394,25 @@ fn backoff(failures: i64) -> chrono::Duration {
     chrono::Duration::seconds(secs)
 }
 
-/// Runs one pass.
+/// Runs one pass. A pass that fails leaves no write open: its uncommitted
+/// batch is rolled back (its articles are read again next time), so the
+/// next pass, and other processes, find the database free.
 pub async fn run_once(
+    cfg: &Config,
+    engine: Arc<Engine>,
+    state: &mut State,
+    opts: &Options,
+) -> Result<Summary> {
+    let r = pass(cfg, engine, state, opts).await;
+    if r.is_err()
+        && let Err(e) = state.rollback_batch()
+    {
+        warn!(error = %e, "the failed pass's open batch could not be rolled back");
+    }
+    r
+}
+
+async fn pass(
     cfg: &Config,
     engine: Arc<Engine>,
     state: &mut State,

@@ -660,6 +660,14 @@ impl State {
         Ok(())
     }
 
+    /// Rolls back the open batch, if any.
+    pub fn rollback_batch(&mut self) -> Result<()> {
+        if !self.conn.is_autocommit() {
+            self.conn.execute_batch("ROLLBACK")?;
+        }
+        Ok(())
+    }
+
     /// Commits the open batch, if any.
     pub fn commit_batch(&mut self) -> Result<()> {
         if !self.conn.is_autocommit() {
@@ -771,5 +779,21 @@ mod tests {
             .unwrap();
         assert!(state.owed(now, false).unwrap().is_empty());
         assert_eq!(state.owed(now, true).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_rolled_back_batch_leaves_the_database_free_for_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let mut state = State::open(&path).unwrap();
+        state.begin_batch().unwrap();
+        let other = Connection::open(&path).unwrap();
+        other.busy_timeout(std::time::Duration::ZERO).unwrap();
+        assert!(
+            other.execute_batch("BEGIN IMMEDIATE").is_err(),
+            "the batch holds the write lock"
+        );
+        state.rollback_batch().unwrap();
+        other.execute_batch("BEGIN IMMEDIATE; ROLLBACK").unwrap();
     }
 }
