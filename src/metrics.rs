@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tracing::debug;
+use tracing::{debug, warn};
 
 use crate::pass::Summary;
 use crate::state::State;
@@ -222,18 +222,38 @@ impl Metrics {
 /// Serves the endpoint until the process ends. `stale` is how old the last
 /// good pass may be for `/healthz` to answer 200.
 pub async fn serve(listener: TcpListener, metrics: Arc<Mutex<Metrics>>, stale: Duration) {
+    // a few scrapers at a time; the rest wait in the listen queue
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let mut pause = Duration::ZERO;
     loop {
-        let Ok((conn, peer)) = listener.accept().await else {
-            continue;
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let (conn, peer) = match listener.accept().await {
+            Ok(c) => {
+                pause = Duration::ZERO;
+                c
+            }
+            Err(e) => {
+                // out of file descriptors, say: wait rather than spin
+                pause = (pause * 2).clamp(Duration::from_millis(50), Duration::from_secs(2));
+                warn!(error = %e, wait_ms = pause.as_millis() as u64, "metrics: accept failed");
+                tokio::time::sleep(pause).await;
+                continue;
+            }
         };
         let metrics = metrics.clone();
         tokio::spawn(async move {
             if let Err(e) = answer(conn, &metrics, stale).await {
                 debug!(%peer, error = %e, "metrics request failed");
             }
+            drop(slot);
         });
     }
 }
+
+/// Requests the endpoint answers at once.
+const MAX_CONNECTIONS: usize = 16;
 
 async fn answer(
     mut conn: TcpStream,
