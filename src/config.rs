@@ -268,21 +268,21 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
                 ));
             }
         };
-        // ten years is longer than any interval, timeout or retention means
+        // a hundred years is longer than any interval, timeout or age means
         let part = Duration::try_from_secs_f64(secs)
             .ok()
             .filter(|d| *d <= MAX_DURATION)
-            .ok_or_else(|| format!("`{s}` is too long (at most 3650d)"))?;
+            .ok_or_else(|| format!("`{s}` is too long (at most 36500d, a hundred years)"))?;
         total = total
             .checked_add(part)
             .filter(|d| *d <= MAX_DURATION)
-            .ok_or_else(|| format!("`{s}` is too long (at most 3650d)"))?;
+            .ok_or_else(|| format!("`{s}` is too long (at most 36500d, a hundred years)"))?;
     }
     Ok(total)
 }
 
 /// The longest duration a setting may take.
-pub const MAX_DURATION: Duration = Duration::from_secs(3650 * 86_400);
+pub const MAX_DURATION: Duration = Duration::from_secs(36_500 * 86_400);
 
 /// Parses "8MiB", "512KiB", "1MB", "1000".
 pub fn parse_size(s: &str) -> Result<u64, String> {
@@ -819,7 +819,7 @@ to = ["analyst@localhost"]
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         assert!(parse_duration("5").is_err());
         assert!(parse_duration("99999999999999999999999w").is_err());
-        assert!(parse_duration("3651d").is_err());
+        assert!(parse_duration("36501d").is_err());
         assert!(parse_duration("3000d").is_ok());
         assert!(is_loopback_host("localhost") && is_loopback_host("[::1]"));
         assert!(!is_loopback_host("mail.localhost"));

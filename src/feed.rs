@@ -115,8 +115,108 @@ fn run_parser(bytes: &[u8], base: &Url) -> Result<feed_rs::model::Feed, String> 
     }
 }
 
+/// The feed as UTF-8 with one declaration that says so, before the parser
+/// sees it: decoded from its byte-order mark or declared encoding, every
+/// XML declaration dropped and one UTF-8 declaration put first. (The parser
+/// trips an assertion when a declaration that changes the encoding comes
+/// late: after leading white space or comments, or a second time.)
+fn as_utf8(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    use std::borrow::Cow;
+    if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(bytes) {
+        return Cow::Owned(one_declaration(
+            &enc.decode_without_bom_handling(&bytes[bom..]).0,
+        ));
+    }
+    // declarations are looked for well past any leading white space
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]);
+    let declared: Vec<&'static encoding_rs::Encoding> = declarations(&head)
+        .filter_map(|l| encoding_rs::Encoding::for_label(l.as_bytes()))
+        .collect();
+    if let Some(enc) = declared
+        .iter()
+        .find(|e| **e != encoding_rs::UTF_8 && e.is_ascii_compatible())
+    {
+        return Cow::Owned(one_declaration(&enc.decode_without_bom_handling(bytes).0));
+    }
+    match std::str::from_utf8(bytes) {
+        // one declaration at most, first: as it is
+        Ok(t)
+            if declared.len() <= 1
+                && find_declaration(t).is_none_or(|at| t[..at].trim().is_empty()) =>
+        {
+            Cow::Borrowed(bytes)
+        }
+        Ok(t) => Cow::Owned(one_declaration(t)),
+        // not UTF-8 and nothing else declared: repaired if the parser fails
+        Err(_) => Cow::Borrowed(bytes),
+    }
+}
+
+/// The text with every XML declaration dropped and one UTF-8 declaration
+/// first, leading white space gone.
+fn one_declaration(text: &str) -> Vec<u8> {
+    let mut out = String::with_capacity(text.len() + 40);
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+    let mut rest = text.trim_start_matches('\u{feff}').trim_start();
+    while let Some(at) = find_declaration(rest) {
+        out.push_str(&rest[..at]);
+        rest = match rest[at..].find("?>") {
+            Some(end) => &rest[at + end + 2..],
+            None => "",
+        };
+        if out.len() == "<?xml version=\"1.0\" encoding=\"UTF-8\"?>".len() {
+            rest = rest.trim_start();
+        }
+    }
+    out.push_str(rest);
+    out.into_bytes()
+}
+
+/// The encodings the XML declarations in `head` name, in order.
+fn declarations(head: &str) -> impl Iterator<Item = String> + '_ {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        loop {
+            let at = from + find_declaration(&head[from..])?;
+            let end = at + head[at..].find("?>")?;
+            from = end;
+            if let Some(e) = declared_encoding(&head[at..end]) {
+                return Some(e);
+            }
+        }
+    })
+}
+
+/// Where an XML declaration (`<?xml` then white space, not `<?xml-stylesheet`)
+/// starts.
+fn find_declaration(s: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = s[from..].find("<?xml") {
+        let at = from + i;
+        if s[at + 5..].starts_with(|c: char| c.is_whitespace()) {
+            return Some(at);
+        }
+        from = at + 5;
+    }
+    None
+}
+
+/// The encoding an XML declaration (`<?xml …`, up to its `?>`) names.
+fn declared_encoding(decl: &str) -> Option<String> {
+    let e = decl.find("encoding")?;
+    let rest = decl[e + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let value = &rest[1..];
+    Some(value[..value.find(quote)?].trim().to_string())
+}
+
 /// Parses feed bytes; relative links resolve against `base`.
 pub fn parse(bytes: &[u8], base: &Url) -> Result<Parsed, String> {
+    let utf8 = as_utf8(bytes);
+    let bytes: &[u8] = &utf8;
     let head = &bytes[..bytes.len().min(1024)];
     let atom03 = String::from_utf8_lossy(head).contains(ATOM_03_NS);
     let feed = if atom03 {

@@ -33,6 +33,21 @@ fn main() -> ExitCode {
         }
     };
     stancewatch::logging::init(&cli.log);
+    // a panic (one a feed or page trips in a library, caught and reported as
+    // that input's error) is one log line, not a message and a backtrace hint
+    std::panic::set_hook(Box::new(|info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!(panic = %what, at = %at, "caught a panic");
+    }));
     let _ = rustls::crypto::ring::default_provider().install_default();
     match run(cli) {
         Ok(code) => code,

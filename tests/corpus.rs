@@ -163,11 +163,35 @@ fn corpus() -> Vec<(&'static str, Vec<u8>, Expect)> {
         "<item>".repeat(200_000)
     );
     let empty_items = rss2("<item></item><item><title></title></item><item><guid></guid></item>");
+    // a declaration that changes the encoding after white space, or a second
+    // declaration after a comment: the XML parser underneath asserts on these
+    let late_declaration: Vec<u8> = {
+        let mut v = vec![b' '; 20_000];
+        v.extend_from_slice(&latin1_title);
+        v
+    };
+    let second_declaration: Vec<u8> = {
+        let mut v = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><!--".to_vec();
+        v.extend(std::iter::repeat_n(b'x', 9_000));
+        v.extend_from_slice(b"-->");
+        v.extend_from_slice(&latin1_title);
+        v
+    };
     vec![
         ("rss 0.91", rss091.into(), Entries(1)),
         ("rss 0.92", rss092.into(), Entries(1)),
         ("rss 1.0 (rdf)", rss10.into(), Entries(1)),
         ("rss 2.0 + latin-1 declared", latin1_title, Entries(1)),
+        (
+            "latin-1 declared after 20 KB of white space",
+            late_declaration,
+            Entries(1),
+        ),
+        (
+            "a second declaration after a long comment",
+            second_declaration,
+            Entries(1),
+        ),
         ("atom 0.3", atom03.into(), Entries(1)),
         ("atom 1.0", atom10.into(), Entries(1)),
         ("json feed 1.1", json.into(), Entries(2)),
@@ -299,7 +323,7 @@ fn a_pass_over_the_whole_corpus_reports_each_feed() {
     // alerts as files: this pass is about the feeds
     let cfg = dir.path().join("c.toml");
     let mut text = format!(
-        "[state]\npath = \"{}\"\n[email]\nfrom = \"sw@localhost\"\nto = [\"a@localhost\"]\nmaildir = \"{}\"\n[fetch]\ntimeout = \"5s\"\nmax_age = \"100000d\"\n",
+        "[state]\npath = \"{}\"\n[email]\nfrom = \"sw@localhost\"\nto = [\"a@localhost\"]\nmaildir = \"{}\"\n[fetch]\ntimeout = \"5s\"\nmax_age = \"36500d\"\n",
         dir.path().join("s.db").display(),
         dir.path().join("mail").display()
     );
