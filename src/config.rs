@@ -403,11 +403,13 @@ impl Config {
                 Some(a)
             }
         };
-        let stop_grace = dur("daemon.stop_grace", &raw.daemon.stop_grace, "5s")?;
-        if stop_grace > Duration::from_secs(60) {
+        // longer than the SMTP timeout (30 s) by default, so a message under
+        // way when a stop comes is finished, sent or timed out, not cut
+        let stop_grace = dur("daemon.stop_grace", &raw.daemon.stop_grace, "35s")?;
+        if stop_grace > Duration::from_secs(50) {
             return Err(err(
                 "daemon.stop_grace",
-                "must be at most 60s (systemd's stop timeout is 90s)".into(),
+                "must be at most 50s (the unit's TimeoutStopSec is 60s)".into(),
             ));
         }
 

@@ -1356,7 +1356,7 @@ pub async fn deliver(
     if owed.is_empty() {
         return Ok(());
     }
-    let mailer = match Mailer::new(email) {
+    let mut mailer = match Mailer::new(email) {
         Ok(m) => m,
         Err(e) => {
             summary
@@ -1389,10 +1389,32 @@ pub async fn deliver(
             .collect();
         let d = render::render_digest(&items, &email.from, &email.to, now)?;
         let outcome = mailer.send(&d.key, &d.raw).await;
-        for row in &owed {
-            record_outcome(state, row, &outcome, summary, now)?;
+        match &outcome {
+            Outcome::Sent(resp) => {
+                // every alert of the digest is marked in one write: a crash
+                // cannot leave some of them owed and send them again
+                info!(alerts = owed.len(), response = %resp, "digest sent");
+                let ids: Vec<i64> = owed.iter().map(|r| r.id).collect();
+                state.mark_all_sent(&ids, now)?;
+                summary.alerts_sent += owed.len();
+                return Ok(());
+            }
+            // refused for good: perhaps for one alert's sake; each then goes
+            // alone and gets its own answer
+            Outcome::Permanent(e) => {
+                warn!(alerts = owed.len(), error = %e, "digest refused; sending its alerts one by one");
+                // on a fresh connection: the refused one may be in any state
+                if let Ok(m) = Mailer::new(email) {
+                    mailer = m;
+                }
+            }
+            _ => {
+                for row in &owed {
+                    record_outcome(state, row, &outcome, summary, now)?;
+                }
+                return Ok(());
+            }
         }
-        return Ok(());
     }
     for row in owed {
         // a message under way is finished; the next one waits for a restart

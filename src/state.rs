@@ -357,7 +357,9 @@ impl State {
         // every statement of a pass stays prepared
         conn.set_prepared_statement_cache_capacity(32);
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // a commit is on disk when it returns: an alert owed, or marked
+        // sent, survives a power cut
+        conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA)
             .with_context(|| format!("{}: cannot create the schema", path.display()))?;
         migrate(&conn).with_context(|| format!("{}: cannot upgrade the schema", path.display()))?;
@@ -715,6 +717,19 @@ impl State {
             "UPDATE outbox SET message = ?2, text_part = ?3, html_part = ?4 WHERE alert_key = ?1 AND status = 'owed'",
             params![key, raw, text, html],
         )?;
+        Ok(())
+    }
+
+    /// Marks alerts sent together (a digest), in one transaction.
+    pub fn mark_all_sent(&mut self, ids: &[i64], now: DateTime<Utc>) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for id in ids {
+            tx.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+                params![id, ts(now)],
+            )?;
+        }
+        tx.commit()?;
         Ok(())
     }
 

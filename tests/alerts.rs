@@ -206,6 +206,64 @@ fn a_digest_collects_owed_alerts_into_one_message() {
 }
 
 #[test]
+fn a_refused_digest_goes_out_as_single_alerts() {
+    let http = HttpServer::start();
+    http.route(
+        "/feeds/wire.xml",
+        Route::ok(
+            "application/rss+xml",
+            rss(&[
+                ("k1", "Kremlin on peacekeepers", "/pages/k.html"),
+                ("r1", "Rome on soldiers", "/pages/r.html"),
+            ]),
+        ),
+    );
+    http.route(
+        "/pages/k.html",
+        Route::ok("text/html", page("Kremlin on peacekeepers", KREMLIN)),
+    );
+    http.route(
+        "/pages/r.html",
+        Route::ok(
+            "text/html",
+            page(
+                "Rome on soldiers",
+                "Italy will not deploy its own troops to Ukraine once the fighting ends, Prime Minister Giorgia Meloni told the Senate on Tuesday.",
+            ),
+        ),
+    );
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &[http.url("/feeds/wire.xml")], smtp.port, "");
+    let text = std::fs::read_to_string(&cfg).unwrap() + "digest = \"1h\"\n";
+    std::fs::write(&cfg, text).unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let first = run(&["check", "--config", cfg]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    // an hour later, the server refuses the digest (too big, say) and
+    // takes what comes after it
+    let db = rusqlite::Connection::open(dir.path().join("state.db")).unwrap();
+    db.execute("UPDATE outbox SET created_at = '2000-01-01T00:00:00Z'", [])
+        .unwrap();
+    drop(db);
+    smtp.set_mode(SmtpMode::RefuseNext);
+    let second = run(&["check", "--config", cfg]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    let mails = smtp.mails();
+    assert_eq!(mails.len(), 2, "each alert alone: {}", stdout(&second));
+    assert!(
+        mails
+            .iter()
+            .all(|m| !headers(m).contains("stancewatch digest"))
+    );
+    assert!(
+        outbox(dir.path()).iter().all(|r| r.0 == "sent"),
+        "{:?}",
+        outbox(dir.path())
+    );
+}
+
+#[test]
 fn the_same_story_elsewhere_is_listed_as_corroboration_not_mailed_twice() {
     let http = HttpServer::start();
     http.route(

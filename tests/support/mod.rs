@@ -226,6 +226,9 @@ pub enum SmtpMode {
     Accept,
     Temporary,
     Permanent,
+    /// Refuse the next message for good (552, as a size or policy limit
+    /// does), then accept.
+    RefuseNext,
 }
 
 #[derive(Clone)]
@@ -264,8 +267,13 @@ impl mailin_embedded::Handler for Handler {
         }
         self.rcpts.lock().unwrap().push(to.to_string());
         // refusals come at RCPT, as greylisting and policy servers answer
-        match *self.mode.lock().unwrap() {
-            SmtpMode::Accept => mailin_embedded::response::OK,
+        let mut mode = self.mode.lock().unwrap();
+        if *mode == SmtpMode::RefuseNext {
+            *mode = SmtpMode::Accept;
+            return mailin_embedded::Response::custom(552, "5.3.4 message too big".into());
+        }
+        match *mode {
+            SmtpMode::Accept | SmtpMode::RefuseNext => mailin_embedded::response::OK,
             SmtpMode::Temporary => {
                 mailin_embedded::Response::custom(451, "4.3.0 try again later".into())
             }
@@ -290,7 +298,7 @@ impl mailin_embedded::Handler for Handler {
     }
     fn data_end(&mut self) -> mailin_embedded::Response {
         match *self.mode.lock().unwrap() {
-            SmtpMode::Accept => {
+            SmtpMode::Accept | SmtpMode::RefuseNext => {
                 self.mails
                     .lock()
                     .unwrap()
