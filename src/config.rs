@@ -66,6 +66,7 @@ pub struct RawDaemon {
 #[serde(deny_unknown_fields)]
 pub struct RawState {
     pub path: Option<String>,
+    pub keep: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -210,6 +211,9 @@ pub struct Fetch {
 pub struct Config {
     pub source: PathBuf,
     pub state_path: PathBuf,
+    /// How long read entries, their claims and delivered alerts are kept
+    /// (the ledger and its history are kept whole).
+    pub keep: Duration,
     pub interval: Duration,
     pub jitter: Duration,
     pub feeds: Vec<Feed>,
@@ -596,6 +600,18 @@ impl Config {
         if fetch.timeout.is_zero() {
             return Err(err("fetch.timeout", "must be above 0s".into()));
         }
+        let keep = dur("state.keep", &raw.state.keep, "365d")?;
+        // an entry forgotten while a feed still lists it would be new again:
+        // entries older than max_age are not read, so keep must outlast it
+        if keep <= fetch.max_age + Duration::from_secs(86_400) {
+            return Err(err(
+                "state.keep",
+                format!(
+                    "must be longer than fetch.max_age ({}s) by a day at least, or entries forgotten would be read again",
+                    fetch.max_age.as_secs()
+                ),
+            ));
+        }
         let min_confidence = raw
             .analysis
             .min_confidence
@@ -631,6 +647,7 @@ impl Config {
         Ok(Config {
             source: path.to_path_buf(),
             state_path,
+            keep,
             interval,
             jitter,
             feeds,
@@ -813,6 +830,12 @@ to = ["analyst@localhost"]
         assert_eq!(e.key, "email.from");
         let e = parse(&MIN.replace("interval = \"15m\"", "interval = \"soon\"")).unwrap_err();
         assert_eq!(e.key, "poll.interval");
+    }
+
+    #[test]
+    fn what_is_kept_outlasts_what_is_read() {
+        let e = parse(&MIN.replace("[state]\n", "[state]\nkeep = \"3d\"\n")).unwrap_err();
+        assert_eq!(e.key, "state.keep");
     }
 
     #[test]

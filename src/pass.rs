@@ -447,6 +447,15 @@ async fn pass(
     let ledger_changes = state.ledger_changes()?;
     let story_window = now - chrono::Duration::days(STORY_WINDOW_DAYS);
     if !opts.dry_run {
+        let pruned = state.prune(now - chrono::Duration::from_std(cfg.keep).unwrap_or_default())?;
+        if pruned != crate::state::Pruned::default() {
+            info!(
+                entries = pruned.entries,
+                claims = pruned.claims,
+                alerts = pruned.alerts,
+                "forgot what is older than state.keep"
+            );
+        }
         state.forget_stories(story_window)?;
     }
     // stories of earlier passes are searched in the database; this pass's

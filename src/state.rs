@@ -71,6 +71,7 @@ CREATE TABLE IF NOT EXISTS claims (
     recorded_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS claims_cell ON claims (actor, topic);
+CREATE INDEX IF NOT EXISTS claims_recorded ON claims (recorded_at);
 CREATE TABLE IF NOT EXISTS ledger (
     actor TEXT NOT NULL,
     topic TEXT NOT NULL,
@@ -105,7 +106,16 @@ CREATE TABLE IF NOT EXISTS outbox (
     html_part TEXT NOT NULL DEFAULT '',
     shift_headers TEXT NOT NULL DEFAULT ''
 );
+CREATE INDEX IF NOT EXISTS outbox_created ON outbox (created_at);
 "#;
+
+/// What [`State::prune`] forgot.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pruned {
+    pub entries: usize,
+    pub claims: usize,
+    pub alerts: usize,
+}
 
 /// A feed's stored health and validators.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -280,6 +290,13 @@ fn migrate(conn: &Connection) -> Result<()> {
         conn.execute_batch("UPDATE entries SET fingerprint = NULL WHERE fingerprint IS NOT NULL")?;
         conn.execute_batch("DELETE FROM story_bands")?;
         conn.pragma_update(None, "user_version", 6)?;
+    }
+    if version < 7 {
+        // the stories still remembered, by age: forgetting looks only at them
+        conn.execute_batch(
+            "CREATE INDEX IF NOT EXISTS entries_remembered ON entries (seen_at) WHERE fingerprint IS NOT NULL",
+        )?;
+        conn.pragma_update(None, "user_version", 7)?;
     }
     Ok(())
 }
@@ -640,12 +657,49 @@ impl State {
             })?)
     }
 
-    /// Drops the search keys of stories read before `before`.
-    pub fn forget_stories(&self, before: DateTime<Utc>) -> Result<()> {
-        self.conn.execute(
+    /// Forgets what is older than `before`: read entries, their claims and
+    /// story keys, and delivered or failed alerts. The ledger and its history
+    /// stay whole; owed alerts stay. Each step uses an index on time, so the
+    /// cost follows what is forgotten, not the database's age.
+    pub fn prune(&mut self, before: DateTime<Utc>) -> Result<Pruned> {
+        let b = ts(before);
+        let tx = self.conn.transaction()?;
+        tx.execute(
             "DELETE FROM story_bands WHERE entry IN (SELECT rowid FROM entries WHERE seen_at < ?1)",
+            params![b],
+        )?;
+        let entries = tx.execute(
+            "DELETE FROM entries WHERE seen_at < ?1 AND status <> 'pending'",
+            params![b],
+        )?;
+        let claims = tx.execute("DELETE FROM claims WHERE recorded_at < ?1", params![b])?;
+        let alerts = tx.execute(
+            "DELETE FROM outbox WHERE created_at < ?1 AND status IN ('sent', 'failed')",
+            params![b],
+        )?;
+        tx.commit()?;
+        Ok(Pruned {
+            entries,
+            claims,
+            alerts,
+        })
+    }
+
+    /// Drops the search keys of stories read before `before`.
+    /// Only stories still remembered (with a fingerprint) are looked at, so
+    /// the cost follows what is forgotten now, not how many entries are old.
+    pub fn forget_stories(&mut self, before: DateTime<Utc>) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "DELETE FROM story_bands WHERE entry IN
+               (SELECT rowid FROM entries WHERE fingerprint IS NOT NULL AND seen_at < ?1)",
             params![ts(before)],
         )?;
+        tx.execute(
+            "UPDATE entries SET fingerprint = NULL WHERE fingerprint IS NOT NULL AND seen_at < ?1",
+            params![ts(before)],
+        )?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -725,7 +779,8 @@ impl State {
         let tx = self.conn.transaction()?;
         for id in ids {
             tx.execute(
-                "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+                "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL,
+                   text_part = '', html_part = '' WHERE id = ?1",
                 params![id, ts(now)],
             )?;
         }
@@ -735,7 +790,8 @@ impl State {
 
     pub fn mark_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
         self.conn.execute(
-            "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+            "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL,
+               text_part = '', html_part = '' WHERE id = ?1",
             params![id, ts(now)],
         )?;
         Ok(())
@@ -794,6 +850,69 @@ mod tests {
             .unwrap();
         assert!(state.owed(now, false).unwrap().is_empty());
         assert_eq!(state.owed(now, true).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn pruning_forgets_old_entries_claims_and_delivered_alerts_and_keeps_the_ledger() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = State::open(&dir.path().join("s.db")).unwrap();
+        let c = &state.conn;
+        for (id, seen) in [
+            ("old", "2020-01-01T00:00:00Z"),
+            ("new", "2030-01-01T00:00:00Z"),
+        ] {
+            c.execute(
+                "INSERT INTO entries (feed_url, entry_id, content_hash, title, status, seen_at, fingerprint)
+                 VALUES ('f', ?1, 'h', 't', 'analysed', ?2, x'00')",
+                params![id, seen],
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO claims (feed_url, entry_id, actor, topic, stance, speaker, confidence, sentence, recorded_at)
+                 VALUES ('f', ?1, 'a', 't', 'supports', 'a', 0.9, 's', ?2)",
+                params![id, seen],
+            )
+            .unwrap();
+        }
+        for (key, status) in [("sent", "sent"), ("owed", "owed"), ("failed", "failed")] {
+            c.execute(
+                "INSERT INTO outbox (alert_key, subject, message, created_at, status) VALUES (?1, 's', x'00', '2020-01-01T00:00:00Z', ?2)",
+                params![key, status],
+            )
+            .unwrap();
+        }
+        c.execute(
+            "INSERT INTO ledger_history (actor, topic, to_stance, sentence, source, at) VALUES ('a', 't', 'supports', 's', 'x', '2020-01-01T00:00:00Z')",
+            [],
+        )
+        .unwrap();
+        let cutoff = DateTime::parse_from_rfc3339("2025-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let p = state.prune(cutoff).unwrap();
+        assert_eq!((p.entries, p.claims, p.alerts), (1, 1, 2));
+        let count = |state: &State, sql: &str| -> i64 {
+            state.conn.query_row(sql, [], |r| r.get(0)).unwrap()
+        };
+        assert_eq!(count(&state, "SELECT COUNT(*) FROM entries"), 1);
+        assert_eq!(
+            count(&state, "SELECT COUNT(*) FROM outbox WHERE status = 'owed'"),
+            1
+        );
+        assert_eq!(
+            state.ledger_changes().unwrap(),
+            1,
+            "the ledger's history stays whole"
+        );
+        // stories are forgotten once
+        state.forget_stories(cutoff).unwrap();
+        assert_eq!(
+            count(
+                &state,
+                "SELECT COUNT(*) FROM entries WHERE fingerprint IS NOT NULL"
+            ),
+            1
+        );
     }
 
     #[test]

@@ -323,7 +323,7 @@ fn a_pass_over_the_whole_corpus_reports_each_feed() {
     // alerts as files: this pass is about the feeds
     let cfg = dir.path().join("c.toml");
     let mut text = format!(
-        "[state]\npath = \"{}\"\n[email]\nfrom = \"sw@localhost\"\nto = [\"a@localhost\"]\nmaildir = \"{}\"\n[fetch]\ntimeout = \"5s\"\nmax_age = \"36500d\"\n",
+        "[state]\npath = \"{}\"\nkeep = \"36500d\"\n[email]\nfrom = \"sw@localhost\"\nto = [\"a@localhost\"]\nmaildir = \"{}\"\n[fetch]\ntimeout = \"5s\"\nmax_age = \"30000d\"\n",
         dir.path().join("s.db").display(),
         dir.path().join("mail").display()
     );
