@@ -241,9 +241,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     out,
                     "{:<50} {:<22} {:>5}  {:<22} {}",
                     f.url.as_str(),
-                    r.last_success.as_deref().unwrap_or("never"),
+                    r.last_success.map_or("never".to_string(), |t| t
+                        .format("%Y-%m-%dT%H:%M:%SZ")
+                        .to_string()),
                     r.failures,
-                    r.next_poll.as_deref().unwrap_or("now"),
+                    r.next_poll.map_or("now".to_string(), |t| t
+                        .format("%Y-%m-%dT%H:%M:%SZ")
+                        .to_string()),
                     extra
                 )?;
             }

@@ -109,6 +109,12 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_created ON outbox (created_at);
 "#;
 
+/// A stored time (RFC 3339), read back.
+fn time(s: Option<String>) -> Option<DateTime<Utc>> {
+    s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+        .map(|d| d.with_timezone(&Utc))
+}
+
 /// What [`State::prune`] forgot.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Pruned {
@@ -123,10 +129,10 @@ pub struct FeedRow {
     pub url: String,
     pub title: Option<String>,
     pub validators: Validators,
-    pub last_success: Option<String>,
+    pub last_success: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     pub failures: i64,
-    pub next_poll: Option<String>,
+    pub next_poll: Option<DateTime<Utc>>,
     pub known: bool,
     /// The feed's own poll interval, from its last body.
     pub ttl: Option<Duration>,
@@ -166,11 +172,51 @@ impl PassLock {
     }
 }
 
+/// What became of an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryStatus {
+    /// Read and analysed.
+    Analysed,
+    /// Older than `fetch.max_age`: recorded, not read.
+    SkippedOld,
+    /// Its page failed; tried again on a later pass.
+    Pending,
+    /// Given up on (too many failures, or over its time budget).
+    Failed,
+    /// A copy of a story already read.
+    Duplicate,
+}
+
+impl EntryStatus {
+    /// The word stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryStatus::Analysed => "analysed",
+            EntryStatus::SkippedOld => "skipped_old",
+            EntryStatus::Pending => "pending",
+            EntryStatus::Failed => "failed",
+            EntryStatus::Duplicate => "duplicate",
+        }
+    }
+
+    /// Reads a stored word (an unknown one is taken for `Failed`: not read
+    /// again).
+    pub fn parse(s: &str) -> EntryStatus {
+        match s {
+            "analysed" => EntryStatus::Analysed,
+            "skipped_old" => EntryStatus::SkippedOld,
+            "pending" => EntryStatus::Pending,
+            "duplicate" => EntryStatus::Duplicate,
+            _ => EntryStatus::Failed,
+        }
+    }
+}
+
 /// What the state knows of an entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntryRow {
     pub content_hash: String,
-    pub status: String,
+    pub status: EntryStatus,
     pub attempts: i64,
 }
 
@@ -207,7 +253,7 @@ pub struct ArticleRecord<'a> {
     pub title: &'a str,
     pub link: Option<&'a str>,
     pub published: Option<DateTime<Utc>>,
-    pub status: &'a str,
+    pub status: EntryStatus,
     pub error: Option<&'a str>,
     pub relevant: Option<bool>,
     pub claims: &'a [Claim],
@@ -317,7 +363,7 @@ fn write_record(tx: &Connection, rec: &ArticleRecord<'_>, now_s: &str) -> Result
                 rec.title,
                 rec.link,
                 rec.published.map(ts),
-                rec.status,
+                rec.status.as_str(),
                 rec.error,
                 rec.relevant,
                 now_s,
@@ -484,10 +530,10 @@ impl State {
                             etag: r.get(1)?,
                             last_modified: r.get(2)?,
                         },
-                        last_success: r.get(3)?,
+                        last_success: time(r.get(3)?),
                         last_error: r.get(4)?,
                         failures: r.get(5)?,
-                        next_poll: r.get(6)?,
+                        next_poll: time(r.get(6)?),
                         known: true,
                         ttl: r
                             .get::<_, Option<i64>>(7)?
@@ -577,7 +623,7 @@ impl State {
                 |r| {
                     Ok(EntryRow {
                         content_hash: r.get(0)?,
-                        status: r.get(1)?,
+                        status: EntryStatus::parse(&r.get::<_, String>(1)?),
                         attempts: r.get(2)?,
                     })
                 },

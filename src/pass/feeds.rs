@@ -32,7 +32,11 @@ pub(super) fn backoff(failures: i64) -> chrono::Duration {
     chrono::Duration::seconds(secs)
 }
 
-pub(super) fn skipped<'a>(feed_url: &'a str, e: &'a Entry, status: &'a str) -> ArticleRecord<'a> {
+pub(super) fn skipped<'a>(
+    feed_url: &'a str,
+    e: &'a Entry,
+    status: EntryStatus,
+) -> ArticleRecord<'a> {
     ArticleRecord {
         feed_url,
         entry_id: &e.id,
@@ -176,10 +180,13 @@ impl Reading<'_> {
                 for e in parsed.entries {
                     let seen = state.entry(&url, &e.id)?;
                     let attempts = match &seen {
-                        Some(s) if s.content_hash == e.content_hash && s.status != "pending" => {
+                        Some(s)
+                            if s.content_hash == e.content_hash
+                                && s.status != EntryStatus::Pending =>
+                        {
                             continue;
                         }
-                        Some(s) if s.status == "pending" => s.attempts,
+                        Some(s) if s.status == EntryStatus::Pending => s.attempts,
                         _ => 0,
                     };
                     let too_old = !row.known
@@ -190,7 +197,7 @@ impl Reading<'_> {
                     if too_old {
                         summary.entries_old += 1;
                         if !opts.dry_run {
-                            state.record(&skipped(&url, &e, "skipped_old"), now)?;
+                            state.record(&skipped(&url, &e, EntryStatus::SkippedOld), now)?;
                         }
                         continue;
                     }

@@ -41,7 +41,9 @@ use crate::ledger::Ledger;
 use crate::neardup::{self, KeyFilter, Signature};
 use crate::notify::mailer::{Mailer, Outcome};
 use crate::notify::render::{self, Alert, Matrix, Source};
-use crate::state::{ArticleRecord, FeedRow, NewAlert, OutboxRow, PassLock, State, StoryRef};
+use crate::state::{
+    ArticleRecord, EntryStatus, FeedRow, NewAlert, OutboxRow, PassLock, State, StoryRef,
+};
 
 mod delivery;
 mod feeds;
@@ -206,11 +208,8 @@ async fn pass(
     for f in &cfg.feeds {
         let row = state.feed(f.url.as_str())?;
         if opts.only_due
-            && let Some(next) = row
-                .next_poll
-                .as_deref()
-                .and_then(|n| DateTime::parse_from_rfc3339(n).ok())
-            && next.with_timezone(&Utc) > now
+            && let Some(next) = row.next_poll
+            && next > now
         {
             summary.feeds_skipped += 1;
             continue;
@@ -494,12 +493,7 @@ fn next_due(cfg: &Config, state: &State) -> Result<Option<DateTime<Utc>>> {
     let mut first: Option<DateTime<Utc>> = None;
     for f in &cfg.feeds {
         let row = state.feed(f.url.as_str())?;
-        let at = row
-            .next_poll
-            .as_deref()
-            .and_then(|n| DateTime::parse_from_rfc3339(n).ok())
-            .map(|d| d.with_timezone(&Utc))
-            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let at = row.next_poll.unwrap_or(DateTime::<Utc>::MIN_UTC);
         first = Some(first.map_or(at, |f| f.min(at)));
     }
     Ok(first)

@@ -107,8 +107,8 @@ impl Reading<'_> {
             match result {
                 Err(e) => {
                     let status = match e {
-                        PageError::Retry(_) => "pending",
-                        PageError::GiveUp(_) => "failed",
+                        PageError::Retry(_) => EntryStatus::Pending,
+                        PageError::GiveUp(_) => EntryStatus::Failed,
                     };
                     summary.page_errors.push((
                         link.clone().unwrap_or_else(|| w.entry.id.clone()),
@@ -284,9 +284,9 @@ impl Reading<'_> {
                                 link: link.as_deref(),
                                 published: w.entry.published,
                                 status: if dup_of.is_some() {
-                                    "duplicate"
+                                    EntryStatus::Duplicate
                                 } else {
-                                    "analysed"
+                                    EntryStatus::Analysed
                                 },
                                 error: None,
                                 relevant: Some(analysis.relevant),
