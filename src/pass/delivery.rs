@@ -28,12 +28,7 @@ pub async fn deliver(
         }
     };
     if let Some(every) = email.digest {
-        let oldest = owed
-            .iter()
-            .filter_map(|r| DateTime::parse_from_rfc3339(&r.created_at).ok())
-            .map(|d| d.with_timezone(&Utc))
-            .min()
-            .unwrap_or(now);
+        let oldest = owed.iter().map(|r| r.created_at).min().unwrap_or(now);
         if now.signed_duration_since(oldest) < chrono::Duration::from_std(every).unwrap_or_default()
         {
             info!(alerts = owed.len(), "alerts held for the digest");
