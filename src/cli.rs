@@ -113,6 +113,69 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// The ledger as it stands, with the sources of each cell, and the
+    /// moves waiting for corroboration.
+    Positions {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Every change of the ledger, oldest first: who made it, when, from
+    /// which sources, with which note.
+    History {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// One cell only, as ACTOR/TOPIC.
+        cell: Option<String>,
+    },
+    /// Correct the ledger by hand.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+    /// The confirmed shifts as an Atom feed, JSON or CSV, newest first.
+    Export {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long, value_enum)]
+        format: ExportArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportArg {
+    Atom,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Put a cell back to what it held before its last change (remove it
+    /// if it did not exist); the reports behind that change will not count
+    /// again for the same move.
+    Revert {
+        #[arg(long)]
+        config: PathBuf,
+        /// ACTOR/TOPIC
+        cell: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Set a cell's stance by hand.
+    Set {
+        #[arg(long)]
+        config: PathBuf,
+        /// ACTOR/TOPIC
+        cell: String,
+        /// supports, opposes or conditional
+        stance: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

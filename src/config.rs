@@ -51,6 +51,19 @@ pub struct RawConfig {
     pub analysis: RawAnalysis,
     #[serde(default)]
     pub daemon: RawDaemon,
+    #[serde(default)]
+    pub alerts: RawAlerts,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlerts {
+    /// Independent outlets that must report a move before it alerts.
+    pub sources: Option<u32>,
+    /// How long a move waits for more sources.
+    pub window: Option<String>,
+    /// With one source required: a move below this waits for a second.
+    pub min_confidence: Option<f64>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -211,6 +224,8 @@ pub struct Fetch {
 pub struct Config {
     pub source: PathBuf,
     pub state_path: PathBuf,
+    /// When a move is confirmed enough to alert and move the ledger.
+    pub alerts: AlertRules,
     /// How long read entries, their claims and delivered alerts are kept
     /// (the ledger and its history are kept whole).
     pub keep: Duration,
@@ -312,6 +327,26 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         }
     };
     Ok((n * mult) as u64)
+}
+
+/// When a move alerts: how many independent outlets must report it, within
+/// how long, and how sure a single source must be when one is enough.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AlertRules {
+    pub sources: usize,
+    pub window: Duration,
+    pub min_confidence: f64,
+}
+
+impl AlertRules {
+    /// How many independent sources a move reported with `confidence` needs.
+    pub fn needed(&self, confidence: f64) -> usize {
+        if self.sources == 1 && confidence < self.min_confidence {
+            2
+        } else {
+            self.sources
+        }
+    }
 }
 
 /// Is the host `localhost` or a loopback address? (Not any `*.localhost`:
@@ -600,6 +635,24 @@ impl Config {
         if fetch.timeout.is_zero() {
             return Err(err("fetch.timeout", "must be above 0s".into()));
         }
+        let alerts = AlertRules {
+            sources: match raw.alerts.sources {
+                None => 1,
+                Some(0) => return Err(err("alerts.sources", "must be at least 1".into())),
+                Some(n) => n as usize,
+            },
+            window: dur("alerts.window", &raw.alerts.window, "72h")?,
+            min_confidence: match raw.alerts.min_confidence {
+                None => 0.0,
+                Some(c) if (0.0..=1.0).contains(&c) => c,
+                Some(c) => {
+                    return Err(err(
+                        "alerts.min_confidence",
+                        format!("{c} is not between 0 and 1"),
+                    ));
+                }
+            },
+        };
         let keep = dur("state.keep", &raw.state.keep, "365d")?;
         // an entry forgotten while a feed still lists it would be new again:
         // entries older than max_age are not read, so keep must outlast it
@@ -647,6 +700,7 @@ impl Config {
         Ok(Config {
             source: path.to_path_buf(),
             state_path,
+            alerts,
             keep,
             interval,
             jitter,

@@ -43,6 +43,7 @@ pub mod notify;
 pub mod output;
 pub mod pass;
 pub mod profile;
+pub mod review;
 pub mod state;
 pub mod train;
 

@@ -8,11 +8,11 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use stancewatch::article::Article;
-use stancewatch::cli::{Cli, Command, ConfigCommand, Format};
+use stancewatch::cli::{Cli, Command, ConfigCommand, ExportArg, Format, LedgerCommand};
 use stancewatch::config::{Config, ConfigError};
 use stancewatch::engine::Engine;
 use stancewatch::state::State;
-use stancewatch::{eval, output, pass};
+use stancewatch::{eval, output, pass, review};
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
@@ -53,8 +53,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("stancewatch: {e:#}");
-            if e.downcast_ref::<ConfigError>().is_some() || e.chain().any(|c| c.is::<ConfigError>())
-            {
+            if e.chain().any(|c| c.is::<ConfigError>() || c.is::<Usage>()) {
                 ExitCode::from(2)
             } else {
                 ExitCode::from(3)
@@ -219,6 +218,86 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime()?.block_on(stancewatch::daemon::run(&config))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Positions { config, format } => {
+            let (engine, state) = open_ledger(&config)?;
+            write!(
+                out,
+                "{}",
+                review::positions(&state, &engine, format == Format::Json)?
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::History {
+            config,
+            format,
+            cell,
+        } => {
+            let (engine, state) = open_ledger(&config)?;
+            let cell = cell
+                .as_deref()
+                .map(|c| review::parse_cell(&engine, c))
+                .transpose()
+                .map_err(usage)?;
+            write!(
+                out,
+                "{}",
+                review::history(&state, cell, format == Format::Json)?
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ledger { command } => {
+            let text = match command {
+                LedgerCommand::Revert { config, cell, note } => {
+                    let (engine, mut state) = open_ledger(&config)?;
+                    let cell = review::parse_cell(&engine, &cell).map_err(usage)?;
+                    review::revert(
+                        &mut state,
+                        &engine,
+                        cell,
+                        note.as_deref(),
+                        chrono::Utc::now(),
+                    )
+                    .map_err(usage)?
+                }
+                LedgerCommand::Set {
+                    config,
+                    cell,
+                    stance,
+                    note,
+                } => {
+                    let (engine, mut state) = open_ledger(&config)?;
+                    let cell = review::parse_cell(&engine, &cell).map_err(usage)?;
+                    let stance = stancewatch::analyze::Stance::parse(&stance).ok_or_else(|| {
+                        usage(anyhow::anyhow!(
+                            "`{stance}`: a stance is supports, opposes or conditional"
+                        ))
+                    })?;
+                    review::set(
+                        &mut state,
+                        cell,
+                        stance,
+                        note.as_deref(),
+                        chrono::Utc::now(),
+                    )?
+                }
+            };
+            write!(out, "{text}")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { config, format } => {
+            let (engine, state) = open_ledger(&config)?;
+            let format = match format {
+                ExportArg::Atom => review::ExportFormat::Atom,
+                ExportArg::Json => review::ExportFormat::Json,
+                ExportArg::Csv => review::ExportFormat::Csv,
+            };
+            write!(
+                out,
+                "{}",
+                review::export(&state, &engine, format, chrono::Utc::now())?
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Feeds { config } => {
             let cfg = Config::load(&config)?;
             let state = State::open(&cfg.state_path)?;
@@ -268,4 +347,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The engine and the state of a config, the ledger set up as a pass would.
+fn open_ledger(config: &std::path::Path) -> anyhow::Result<(Engine, State)> {
+    let cfg = Config::load(config)?;
+    let engine = Engine::from_config(Some(&cfg))?;
+    let mut state = State::open(&cfg.state_path)?;
+    stancewatch::init_state(&mut state, &engine)?;
+    Ok((engine, state))
+}
+
+/// A mistake in what was asked (exit 2), not a failure of the run.
+#[derive(Debug)]
+struct Usage(String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+fn usage(e: anyhow::Error) -> anyhow::Error {
+    anyhow::Error::new(Usage(format!("{e:#}")))
 }

@@ -217,3 +217,53 @@ pub fn compare_text(source: &str, title: &str, analysis: &Analysis, shifts: &[Sh
     }
     out
 }
+
+/// `positions --format json`.
+#[derive(Debug, Serialize)]
+pub struct PositionsJson<'a> {
+    pub positions: Vec<CellJson<'a>>,
+    pub pending: Vec<PendingJson<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CellJson<'a> {
+    pub actor: &'a str,
+    pub topic: &'a str,
+    pub stance: &'static str,
+    pub since: String,
+    pub sources: Vec<SourceJson<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SourceJson<'a> {
+    pub url: Option<&'a str>,
+    pub outlet: Option<&'a str>,
+    pub sentence: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PendingJson<'a> {
+    pub actor: &'a str,
+    pub topic: &'a str,
+    pub from: Option<&'static str>,
+    pub to: &'static str,
+    pub first_seen: String,
+    pub sources: Vec<SourceJson<'a>>,
+}
+
+/// One line of `history --format json`, and one shift of `export --format json`.
+#[derive(Debug, Serialize)]
+pub struct ChangeJson<'a> {
+    pub id: i64,
+    pub actor: &'a str,
+    pub topic: &'a str,
+    pub from: Option<&'static str>,
+    /// `null`: the cell was removed.
+    pub to: Option<&'static str>,
+    pub at: String,
+    pub by: &'a str,
+    pub note: Option<&'a str>,
+    pub sentence: &'a str,
+    pub source: &'a str,
+    pub sources: Vec<SourceJson<'a>>,
+}

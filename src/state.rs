@@ -107,7 +107,48 @@ CREATE TABLE IF NOT EXISTS outbox (
     shift_headers TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS outbox_created ON outbox (created_at);
+-- every report of a move: waiting for corroboration (pending), part of a
+-- confirmed move (confirmed, with the history row), a later report of a
+-- confirmed stance (repeat), or dropped (expired)
+CREATE TABLE IF NOT EXISTS sources (
+    id INTEGER PRIMARY KEY,
+    actor TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    from_stance TEXT,
+    stance TEXT NOT NULL,
+    site TEXT NOT NULL,
+    url TEXT,
+    outlet TEXT,
+    sentence TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    seen_at TEXT NOT NULL,
+    status TEXT NOT NULL,          -- pending | confirmed | repeat | expired
+    history INTEGER                -- ledger_history row
+);
+CREATE INDEX IF NOT EXISTS sources_move ON sources (actor, topic, stance, status);
+CREATE INDEX IF NOT EXISTS sources_history ON sources (history);
+CREATE INDEX IF NOT EXISTS sources_seen ON sources (seen_at);
+-- a move an analyst reverted: the same report (cell, stance, link) is not
+-- taken again
+CREATE TABLE IF NOT EXISTS rejections (
+    actor TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    stance TEXT NOT NULL,
+    url TEXT NOT NULL,
+    PRIMARY KEY (actor, topic, stance, url)
+);
 "#;
+
+fn source_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SourceRow> {
+    Ok(SourceRow {
+        site: r.get(0)?,
+        url: r.get(1)?,
+        outlet: r.get(2)?,
+        sentence: r.get(3)?,
+        confidence: r.get(4)?,
+        seen_at: time(r.get(5)?).unwrap_or(DateTime::<Utc>::MIN_UTC),
+    })
+}
 
 /// A stored time (RFC 3339), read back.
 fn time(s: Option<String>) -> Option<DateTime<Utc>> {
@@ -264,6 +305,91 @@ pub struct ArticleRecord<'a> {
     pub outlet: Option<&'a str>,
     /// The story this article repeats (its link, else its entry id).
     pub dup_of: Option<&'a str>,
+    /// What the article reports of each move: a source for a move still
+    /// waiting, for one it confirms (also in `shifts`), or for a stance
+    /// already held.
+    pub reports: &'a [Report],
+}
+
+/// One outlet's report of a stance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub actor: String,
+    pub topic: String,
+    pub from: Option<Stance>,
+    pub to: Stance,
+    /// The site that makes it independent (registrable domain, or address).
+    pub site: String,
+    pub url: Option<String>,
+    pub outlet: Option<String>,
+    pub sentence: String,
+    pub confidence: f64,
+    pub kind: ReportKind,
+}
+
+/// What a report does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKind {
+    /// Waits for corroboration.
+    Pending,
+    /// Confirms a move (its shift is recorded with it).
+    Confirmed,
+    /// Repeats the stance the ledger holds.
+    Repeat,
+}
+
+/// A cell of the ledger as it stands, with its sources.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PositionRow {
+    pub actor: String,
+    pub topic: String,
+    pub stance: Stance,
+    pub since: DateTime<Utc>,
+    pub sentence: String,
+    pub source: String,
+    /// The reports that confirmed its last change and those that repeated
+    /// it since.
+    pub sources: Vec<SourceRow>,
+}
+
+/// A move still waiting for corroboration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingMove {
+    pub actor: String,
+    pub topic: String,
+    pub from: Option<Stance>,
+    pub to: Stance,
+    pub first_seen: DateTime<Utc>,
+    pub sources: Vec<SourceRow>,
+}
+
+/// One change of the ledger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRow {
+    pub id: i64,
+    pub actor: String,
+    pub topic: String,
+    pub from: Option<Stance>,
+    /// `None`: the cell was removed.
+    pub to: Option<Stance>,
+    pub sentence: String,
+    pub source: String,
+    pub at: DateTime<Utc>,
+    /// `engine` or `analyst`.
+    pub by: String,
+    pub note: Option<String>,
+    pub sources: Vec<SourceRow>,
+}
+
+/// A source of a move or of a held stance, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceRow {
+    pub site: String,
+    pub url: Option<String>,
+    pub outlet: Option<String>,
+    pub sentence: String,
+    pub confidence: f64,
+    pub seen_at: DateTime<Utc>,
 }
 
 /// At most this many stories sharing band keys with a new one are scored.
@@ -344,6 +470,14 @@ fn migrate(conn: &Connection) -> Result<()> {
         )?;
         conn.pragma_update(None, "user_version", 7)?;
     }
+    if version < 8 {
+        // who changed the ledger (the engine or an analyst), and why
+        add_missing(
+            "ledger_history",
+            &[("by", "TEXT NOT NULL DEFAULT 'engine'"), ("note", "TEXT")],
+        )?;
+        conn.pragma_update(None, "user_version", 8)?;
+    }
     Ok(())
 }
 
@@ -387,11 +521,69 @@ fn write_record(tx: &Connection, rec: &ArticleRecord<'_>, now_s: &str) -> Result
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?.execute(params![rec.feed_url, rec.entry_id, c.actor, c.topic, c.stance.as_str(), c.speaker, c.confidence, c.sentence, now_s])?;
     }
     let source = rec.link.unwrap_or(rec.entry_id);
+    let insert_source = |r: &Report, status: &str, history: Option<i64>| -> Result<()> {
+        tx.prepare_cached(
+            "INSERT INTO sources (actor, topic, from_stance, stance, site, url, outlet, sentence, confidence, seen_at, status, history)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?
+        .execute(params![
+            r.actor,
+            r.topic,
+            r.from.map(|f| f.as_str()),
+            r.to.as_str(),
+            r.site,
+            r.url,
+            r.outlet,
+            r.sentence,
+            r.confidence,
+            now_s,
+            status,
+            history
+        ])?;
+        Ok(())
+    };
     for s in rec.shifts {
         tx.prepare_cached("INSERT INTO ledger (actor, topic, stance, sentence, source, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT(actor, topic) DO UPDATE SET stance = excluded.stance, sentence = excluded.sentence,
                    source = excluded.source, updated_at = excluded.updated_at")?.execute(params![s.actor, s.topic, s.to.as_str(), s.sentence, source, now_s])?;
-        tx.prepare_cached("INSERT INTO ledger_history (actor, topic, from_stance, to_stance, sentence, source, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![s.actor, s.topic, s.from.map(|f| f.as_str()), s.to.as_str(), s.sentence, source, now_s])?;
+        let history = tx.prepare_cached("INSERT INTO ledger_history (actor, topic, from_stance, to_stance, sentence, source, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 RETURNING id")?.query_row(params![s.actor, s.topic, s.from.map(|f| f.as_str()), s.to.as_str(), s.sentence, source, now_s], |r| r.get::<_, i64>(0))?;
+        // the reports that waited for this move confirm it now
+        tx.prepare_cached(
+            "UPDATE sources SET status = 'confirmed', history = ?4
+             WHERE actor = ?1 AND topic = ?2 AND stance = ?3 AND status = 'pending'",
+        )?
+        .execute(params![s.actor, s.topic, s.to.as_str(), history])?;
+        for r in rec
+            .reports
+            .iter()
+            .filter(|r| r.kind == ReportKind::Confirmed && r.actor == s.actor && r.topic == s.topic)
+        {
+            insert_source(r, "confirmed", Some(history))?;
+        }
+    }
+    for r in rec.reports {
+        match r.kind {
+            ReportKind::Confirmed => {}
+            ReportKind::Pending => insert_source(r, "pending", None)?,
+            ReportKind::Repeat => {
+                // once per link and stance: a page read again adds nothing
+                let known: bool = tx
+                    .prepare_cached(
+                        "SELECT EXISTS (SELECT 1 FROM sources WHERE actor = ?1 AND topic = ?2 AND stance = ?3
+                           AND url IS ?4 AND status IN ('confirmed', 'repeat'))",
+                    )?
+                    .query_row(params![r.actor, r.topic, r.to.as_str(), r.url], |x| x.get(0))?;
+                if !known {
+                    let history: Option<i64> = tx
+                        .prepare_cached(
+                            "SELECT MAX(id) FROM ledger_history WHERE actor = ?1 AND topic = ?2",
+                        )?
+                        .query_row(params![r.actor, r.topic], |x| x.get(0))?;
+                    insert_source(r, "repeat", history)?;
+                }
+            }
+        }
     }
     if let Some(a) = &rec.alert {
         tx.prepare_cached("INSERT INTO outbox (alert_key, subject, message, created_at, status, text_part, html_part, shift_headers)
@@ -723,12 +915,230 @@ impl State {
             "DELETE FROM outbox WHERE created_at < ?1 AND status IN ('sent', 'failed')",
             params![b],
         )?;
+        // the sources of confirmed moves are their evidence and stay
+        tx.execute(
+            "DELETE FROM sources WHERE seen_at < ?1 AND status IN ('repeat', 'expired')",
+            params![b],
+        )?;
         tx.commit()?;
         Ok(Pruned {
             entries,
             claims,
             alerts,
         })
+    }
+
+    /// Reports still waiting since before `before` expire: dropped from the
+    /// waiting moves, kept as what they were.
+    pub fn expire_pending(&self, before: DateTime<Utc>) -> Result<usize> {
+        Ok(self.conn.execute(
+            "UPDATE sources SET status = 'expired' WHERE status = 'pending' AND seen_at < ?1",
+            params![ts(before)],
+        )?)
+    }
+
+    /// The reports waiting for a move (cell and new stance).
+    pub fn pending_sources(
+        &self,
+        actor: &str,
+        topic: &str,
+        stance: Stance,
+    ) -> Result<Vec<SourceRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT site, url, outlet, sentence, confidence, seen_at FROM sources
+             WHERE actor = ?1 AND topic = ?2 AND stance = ?3 AND status = 'pending' ORDER BY id",
+        )?;
+        let rows = st.query_map(params![actor, topic, stance.as_str()], source_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The ledger as it stands, cell by cell, with the sources of each.
+    pub fn positions(&self) -> Result<Vec<PositionRow>> {
+        let mut st = self.conn.prepare(
+            "SELECT l.actor, l.topic, l.stance, l.updated_at, l.sentence, l.source,
+                    (SELECT MAX(id) FROM ledger_history h WHERE h.actor = l.actor AND h.topic = l.topic)
+             FROM ledger l ORDER BY l.actor, l.topic",
+        )?;
+        let rows: Vec<(PositionRow, Option<i64>)> = st
+            .query_map([], |r| {
+                Ok((
+                    PositionRow {
+                        actor: r.get(0)?,
+                        topic: r.get(1)?,
+                        stance: Stance::parse(&r.get::<_, String>(2)?).unwrap_or(Stance::Supports),
+                        since: time(r.get(3)?).unwrap_or(DateTime::<Utc>::MIN_UTC),
+                        sentence: r.get(4)?,
+                        source: r.get(5)?,
+                        sources: Vec::new(),
+                    },
+                    r.get(6)?,
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut src = self.conn.prepare(
+            "SELECT site, url, outlet, sentence, confidence, seen_at FROM sources
+             WHERE actor = ?1 AND topic = ?2 AND stance = ?3 AND history IS ?4
+               AND status IN ('confirmed', 'repeat') ORDER BY id",
+        )?;
+        let mut out = Vec::new();
+        for (mut row, last) in rows {
+            row.sources = src
+                .query_map(
+                    params![row.actor, row.topic, row.stance.as_str(), last],
+                    source_row,
+                )?
+                .collect::<Result<_, _>>()?;
+            out.push(row);
+        }
+        Ok(out)
+    }
+
+    /// The moves waiting for corroboration, oldest first.
+    pub fn pending_moves(&self) -> Result<Vec<PendingMove>> {
+        let mut st = self.conn.prepare(
+            "SELECT actor, topic, stance, MIN(from_stance), MIN(seen_at) FROM sources
+             WHERE status = 'pending' GROUP BY actor, topic, stance ORDER BY MIN(seen_at)",
+        )?;
+        let moves: Vec<PendingMove> = st
+            .query_map([], |r| {
+                Ok(PendingMove {
+                    actor: r.get(0)?,
+                    topic: r.get(1)?,
+                    to: Stance::parse(&r.get::<_, String>(2)?).unwrap_or(Stance::Supports),
+                    from: r
+                        .get::<_, Option<String>>(3)?
+                        .as_deref()
+                        .and_then(Stance::parse),
+                    first_seen: time(r.get(4)?).unwrap_or(DateTime::<Utc>::MIN_UTC),
+                    sources: Vec::new(),
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut out = Vec::with_capacity(moves.len());
+        for mut m in moves {
+            m.sources = self.pending_sources(&m.actor, &m.topic, m.to)?;
+            out.push(m);
+        }
+        Ok(out)
+    }
+
+    /// The ledger's changes, oldest first; of one cell, or all.
+    pub fn history(&self, cell: Option<(&str, &str)>) -> Result<Vec<HistoryRow>> {
+        let (a, t) = cell.unwrap_or(("", ""));
+        let mut st = self.conn.prepare(
+            "SELECT id, actor, topic, from_stance, to_stance, sentence, source, at, by, note FROM ledger_history
+             WHERE ?1 = '' OR (actor = ?1 AND topic = ?2) ORDER BY id",
+        )?;
+        let rows: Vec<HistoryRow> = st
+            .query_map(params![a, t], |r| {
+                Ok(HistoryRow {
+                    id: r.get(0)?,
+                    actor: r.get(1)?,
+                    topic: r.get(2)?,
+                    from: r
+                        .get::<_, Option<String>>(3)?
+                        .as_deref()
+                        .and_then(Stance::parse),
+                    to: Stance::parse(&r.get::<_, String>(4)?),
+                    sentence: r.get(5)?,
+                    source: r.get(6)?,
+                    at: time(r.get(7)?).unwrap_or(DateTime::<Utc>::MIN_UTC),
+                    by: r.get(8)?,
+                    note: r.get(9)?,
+                    sources: Vec::new(),
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut src = self.conn.prepare(
+            "SELECT site, url, outlet, sentence, confidence, seen_at FROM sources
+             WHERE history = ?1 AND status = 'confirmed' ORDER BY id",
+        )?;
+        let mut out = Vec::with_capacity(rows.len());
+        for mut h in rows {
+            h.sources = src
+                .query_map(params![h.id], source_row)?
+                .collect::<Result<_, _>>()?;
+            out.push(h);
+        }
+        Ok(out)
+    }
+
+    /// Sets a cell by hand (`None` removes it), recorded in the history as
+    /// `by` with `note`. Returns the history row.
+    #[allow(clippy::too_many_arguments)]
+    pub fn set_cell(
+        &mut self,
+        actor: &str,
+        topic: &str,
+        stance: Option<Stance>,
+        sentence: &str,
+        source: &str,
+        by: &str,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let tx = self.conn.transaction()?;
+        let from: Option<String> = tx
+            .query_row(
+                "SELECT stance FROM ledger WHERE actor = ?1 AND topic = ?2",
+                params![actor, topic],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match stance {
+            Some(st) => {
+                tx.execute(
+                    "INSERT INTO ledger (actor, topic, stance, sentence, source, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT(actor, topic) DO UPDATE SET stance = excluded.stance, sentence = excluded.sentence,
+                       source = excluded.source, updated_at = excluded.updated_at",
+                    params![actor, topic, st.as_str(), sentence, source, ts(now)],
+                )?;
+            }
+            None => {
+                tx.execute(
+                    "DELETE FROM ledger WHERE actor = ?1 AND topic = ?2",
+                    params![actor, topic],
+                )?;
+            }
+        }
+        let id = tx.query_row(
+            "INSERT INTO ledger_history (actor, topic, from_stance, to_stance, sentence, source, at, by, note)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+            params![
+                actor,
+                topic,
+                from,
+                stance.map_or("none", |s| s.as_str()),
+                sentence,
+                source,
+                ts(now),
+                by,
+                note
+            ],
+            |r| r.get::<_, i64>(0),
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// The reports behind a history row are not taken again for the same
+    /// move (an analyst reverted it).
+    pub fn reject_sources_of(&self, history: i64) -> Result<usize> {
+        Ok(self.conn.execute(
+            "INSERT OR IGNORE INTO rejections (actor, topic, stance, url)
+             SELECT actor, topic, stance, url FROM sources WHERE history = ?1 AND url IS NOT NULL",
+            params![history],
+        )?)
+    }
+
+    /// Did an analyst revert this move as reported by this link?
+    pub fn is_rejected(&self, actor: &str, topic: &str, stance: Stance, url: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM rejections WHERE actor = ?1 AND topic = ?2 AND stance = ?3 AND url = ?4)",
+            )?
+            .query_row(params![actor, topic, stance.as_str(), url], |r| r.get(0))?)
     }
 
     /// Drops the search keys of stories read before `before`.

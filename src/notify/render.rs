@@ -53,6 +53,33 @@ pub struct MatrixRow {
 }
 
 impl Matrix {
+    /// Rows for `actors`, baseline against `now`.
+    pub fn of_actors(
+        baseline: &Ledger,
+        now: &Ledger,
+        topics: &[String],
+        actors: &[String],
+    ) -> Matrix {
+        Matrix {
+            topics: topics.to_vec(),
+            rows: actors
+                .iter()
+                .map(|a| MatrixRow {
+                    actor: a.clone(),
+                    cells: topics
+                        .iter()
+                        .map(|t| {
+                            (
+                                baseline.get(a, t).map(|c| c.stance),
+                                now.get(a, t).map(|c| c.stance),
+                            )
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
     /// Rows for the actors of `shifts`; `now` is the ledger with the shifts applied.
     pub fn build(baseline: &Ledger, now: &Ledger, topics: &[String], shifts: &[Shift]) -> Matrix {
         let mut actors: Vec<&str> = Vec::new();
@@ -100,7 +127,8 @@ fn cell_text(c: &(Option<Stance>, Option<Stance>)) -> String {
     }
 }
 
-fn matrix_text(m: &Matrix) -> String {
+/// The matrix as text: topics down, actors across.
+pub fn matrix_text(m: &Matrix) -> String {
     // topics down, actors across: narrow enough for a phone
     let mut t = String::from(
         "Positions (S supports, O opposes, C conditional; baseline>now, * changed):\n",
@@ -204,7 +232,8 @@ fn title_case(id: &str) -> String {
     }
 }
 
-fn actor_label(id: &str) -> String {
+/// How an actor id is written for a reader ("US", "Russia").
+pub fn actor_label(id: &str) -> String {
     match id {
         "us" | "uk" | "eu" | "nato" => id.to_uppercase(),
         other => title_case(other),

@@ -53,6 +53,7 @@ pub(super) fn skipped<'a>(
         fingerprint: None,
         outlet: None,
         dup_of: None,
+        reports: &[],
     }
 }
 

@@ -42,7 +42,8 @@ use crate::neardup::{self, KeyFilter, Signature};
 use crate::notify::mailer::{Mailer, Outcome};
 use crate::notify::render::{self, Alert, Matrix, Source};
 use crate::state::{
-    ArticleRecord, EntryStatus, FeedRow, NewAlert, OutboxRow, PassLock, State, StoryRef,
+    ArticleRecord, EntryStatus, FeedRow, NewAlert, OutboxRow, PassLock, Report, ReportKind, State,
+    StoryRef,
 };
 
 mod delivery;
@@ -197,6 +198,15 @@ async fn pass(
             );
         }
         state.forget_stories(story_window)?;
+        let expired = state.expire_pending(
+            now - chrono::Duration::from_std(cfg.alerts.window).unwrap_or_default(),
+        )?;
+        if expired > 0 {
+            info!(
+                reports = expired,
+                "moves not corroborated within alerts.window dropped"
+            );
+        }
     }
     // stories of earlier passes are searched in the database; this pass's
     // own are also kept in a filter, so a first pass searches only on a hit

@@ -82,6 +82,7 @@ impl Reading<'_> {
     pub(super) fn page(&mut self, state: &mut State, done: Done) -> Result<()> {
         let (opts, now, story_window, earlier_stories) =
             (self.opts, self.now, self.story_window, self.earlier_stories);
+        let rules = self.cfg.alerts;
         let engine = self.engine;
         self.progress.pages += 1;
         self.progress.shifts = self.summary.shifts.len();
@@ -142,12 +143,96 @@ impl Reading<'_> {
                     if analysis.relevant {
                         summary.relevant += 1;
                     }
-                    let shifts = compare::compare(
+                    let moves = compare::compare(
                         ledger,
                         &analysis.claims,
                         engine.min_confidence,
                         &|a, t, s| engine.stance_words(a, t, s),
                     );
+                    // a move alerts, and moves the ledger, once enough
+                    // independent outlets report it; until then it waits
+                    let site = site_of(link.as_deref(), &w.feed_url);
+                    let mut reports: Vec<Report> = Vec::new();
+                    let mut shifts: Vec<Shift> = Vec::new();
+                    let mut earlier: Vec<(String, Option<String>)> = Vec::new();
+                    for m in moves {
+                        if let Some(u) = &link
+                            && state.is_rejected(&m.actor, &m.topic, m.to, u)?
+                        {
+                            continue;
+                        }
+                        let waiting = state.pending_sources(&m.actor, &m.topic, m.to)?;
+                        // a copy of a story already read, or another report
+                        // from a site already counted, is no new source
+                        let independent =
+                            copy_of.is_none() && !waiting.iter().any(|x| x.site == site);
+                        let mut sites: HashSet<&str> =
+                            waiting.iter().map(|x| x.site.as_str()).collect();
+                        if independent {
+                            sites.insert(&site);
+                        }
+                        let surest = waiting
+                            .iter()
+                            .map(|x| x.confidence)
+                            .fold(m.confidence, f64::max);
+                        let kind = if sites.len() >= rules.needed(surest) {
+                            ReportKind::Confirmed
+                        } else if independent {
+                            ReportKind::Pending
+                        } else {
+                            continue;
+                        };
+                        reports.push(Report {
+                            actor: m.actor.clone(),
+                            topic: m.topic.clone(),
+                            from: m.from,
+                            to: m.to,
+                            site: site.clone(),
+                            url: link.clone(),
+                            outlet: Some(w.outlet.clone()),
+                            sentence: m.sentence.clone(),
+                            confidence: m.confidence,
+                            kind,
+                        });
+                        if kind == ReportKind::Confirmed {
+                            earlier.extend(
+                                waiting
+                                    .into_iter()
+                                    .map(|x| (x.outlet.unwrap_or_else(|| x.site.clone()), x.url)),
+                            );
+                            shifts.push(m);
+                        } else {
+                            summary.pending += 1;
+                        }
+                    }
+                    // the stances the ledger already holds, reported again:
+                    // more sources for them, no alert
+                    for c in analysis.claims.iter().filter(|c| {
+                        c.confidence >= engine.min_confidence
+                            && ledger
+                                .get(&c.actor, &c.topic)
+                                .is_some_and(|cell| cell.stance == c.stance)
+                            && copy_of.is_none()
+                    }) {
+                        if reports
+                            .iter()
+                            .any(|r| r.actor == c.actor && r.topic == c.topic)
+                        {
+                            continue;
+                        }
+                        reports.push(Report {
+                            actor: c.actor.clone(),
+                            topic: c.topic.clone(),
+                            from: Some(c.stance),
+                            to: c.stance,
+                            site: site.clone(),
+                            url: link.clone(),
+                            outlet: Some(w.outlet.clone()),
+                            sentence: c.sentence.clone(),
+                            confidence: c.confidence,
+                            kind: ReportKind::Repeat,
+                        });
+                    }
                     // a copy of a story already read that says nothing new is
                     // recorded as one and corroborates the original's alert; a
                     // copy with news of its own (an update) is read as news
@@ -227,13 +312,20 @@ impl Reading<'_> {
                         let topics: Vec<String> =
                             engine.profile.topics.iter().map(|t| t.id.clone()).collect();
                         let matrix = Matrix::build(&engine.baseline, ledger, &topics, &shifts);
+                        let cited: Vec<String> = earlier
+                            .iter()
+                            .map(|(o, l)| match l {
+                                Some(l) => format!("{o} ({l})"),
+                                None => o.clone(),
+                            })
+                            .collect();
                         let r = render::render(
                             &Alert {
                                 source: &source,
                                 shifts: &shifts,
                                 changes_before,
                                 matrix: Some(&matrix),
-                                corroborating: &[],
+                                corroborating: &cited,
                             },
                             &em.from,
                             &em.to,
@@ -247,7 +339,7 @@ impl Reading<'_> {
                         }
                         alerts_by_origin
                             .insert((w.feed_url.clone(), w.entry.id.clone()), pass_alerts.len());
-                        pass_alerts.push(PassAlert {
+                        let mut pa = PassAlert {
                             source: source.clone(),
                             shifts: shifts.clone(),
                             changes_before,
@@ -255,7 +347,11 @@ impl Reading<'_> {
                             corroborating: Vec::new(),
                             more: 0,
                             links: HashSet::from([link.clone()]),
-                        });
+                        };
+                        for (outlet, url) in &earlier {
+                            pa.corroborate(outlet, url);
+                        }
+                        pass_alerts.push(pa);
                         if opts.dry_run {
                             if seen_keys.insert(r.key.clone()) {
                                 std::fs::create_dir_all(&dry_dir)?;
@@ -296,6 +392,7 @@ impl Reading<'_> {
                                 fingerprint,
                                 outlet: Some(&w.outlet),
                                 dup_of: dup_of.as_deref(),
+                                reports: &reports,
                             },
                             now,
                         )?;
@@ -376,6 +473,36 @@ pub(super) fn analyse_page(
 
 pub(super) fn budget_secs(d: Duration) -> String {
     format!("{:.1}", d.as_secs_f64())
+}
+
+/// The site that makes a source independent: the registrable part of the
+/// link's host ("www.bbc.co.uk" → "bbc.co.uk"), an address as it is; the
+/// feed's when the entry has no link.
+pub(super) fn site_of(link: Option<&str>, feed: &str) -> String {
+    let Some(url) = link.or(Some(feed)).and_then(|l| Url::parse(l).ok()) else {
+        return feed.to_string();
+    };
+    match url.host() {
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            let labels: Vec<&str> = d.split('.').collect();
+            // two labels, or three under a country's second level ("co.uk")
+            let second_level = [
+                "co", "com", "org", "net", "gov", "ac", "edu", "or", "ne", "go",
+            ];
+            let n = if labels.len() >= 3
+                && labels[labels.len() - 1].len() == 2
+                && second_level.contains(&labels[labels.len() - 2])
+            {
+                3
+            } else {
+                2
+            };
+            labels[labels.len().saturating_sub(n)..].join(".")
+        }
+        Some(h) => h.to_string(),
+        None => url.as_str().to_string(),
+    }
 }
 
 #[cfg(test)]

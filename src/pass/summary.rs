@@ -71,6 +71,8 @@ pub struct Summary {
     pub relevant: usize,
     pub claims: usize,
     pub shifts: Vec<(String, Shift)>,
+    /// Reports of moves still waiting for corroboration (`[alerts]`).
+    pub pending: usize,
     pub alerts_sent: usize,
     pub alerts_failed: Vec<String>,
     pub alerts_owed: i64,
@@ -142,6 +144,13 @@ impl fmt::Display for Summary {
             self.articles, self.relevant, self.claims
         )?;
         writeln!(f, "shifts:   {}", self.shifts.len())?;
+        if self.pending > 0 {
+            writeln!(
+                f,
+                "waiting:  {} reports of moves not yet corroborated",
+                self.pending
+            )?;
+        }
         for (src, s) in &self.shifts {
             let from = s.from.map(|x| x.as_str()).unwrap_or("none");
             writeln!(

@@ -74,6 +74,7 @@ pub struct Seen {
 
 #[derive(Clone)]
 pub struct HttpServer {
+    pub host: String,
     pub port: u16,
     routes: Arc<Mutex<HashMap<String, Route>>>,
     seen: Arc<Mutex<Vec<Seen>>>,
@@ -83,9 +84,15 @@ pub struct HttpServer {
 
 impl HttpServer {
     pub fn start() -> HttpServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        HttpServer::start_at("127.0.0.1")
+    }
+
+    /// A server on another loopback address ("127.0.0.2"): another site.
+    pub fn start_at(ip: &str) -> HttpServer {
+        let listener = TcpListener::bind((ip, 0)).expect("bind loopback");
         let port = listener.local_addr().unwrap().port();
         let server = HttpServer {
+            host: ip.to_string(),
             port,
             routes: Arc::new(Mutex::new(HashMap::new())),
             seen: Arc::new(Mutex::new(Vec::new())),
@@ -103,7 +110,7 @@ impl HttpServer {
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{}", self.port, path)
+        format!("http://{}:{}{}", self.host, self.port, path)
     }
 
     pub fn route(&self, path: &str, r: Route) {

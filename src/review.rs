@@ -1,0 +1,417 @@
+//! The analyst's side of the ledger: what it holds and why (`positions`,
+//! `history`), corrections by hand (`ledger revert`, `ledger set`), and the
+//! confirmed shifts as a feed or a table (`export`).
+//!
+//! Everything here reads or changes the state through [`State`]; what it
+//! prints is built here and in [`crate::output`] (JSON).
+
+use std::fmt::Write as _;
+
+use anyhow::{Result, anyhow, bail};
+use chrono::{DateTime, Utc};
+
+use crate::analyze::Stance;
+use crate::engine::Engine;
+use crate::ledger::{Cell, Evidence, Ledger};
+use crate::notify::render::{Matrix, actor_label, escape_html, matrix_text};
+use crate::output::{CellJson, ChangeJson, PendingJson, PositionsJson, SourceJson};
+use crate::state::{HistoryRow, SourceRow, State};
+
+/// How a list of changes is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Atom,
+    Json,
+    Csv,
+}
+
+fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn sources_json(s: &[SourceRow]) -> Vec<SourceJson<'_>> {
+    s.iter()
+        .map(|s| SourceJson {
+            url: s.url.as_deref(),
+            outlet: s.outlet.as_deref(),
+            sentence: &s.sentence,
+        })
+        .collect()
+}
+
+/// `ACTOR/TOPIC`, both known to the profile.
+pub fn parse_cell<'a>(engine: &Engine, cell: &'a str) -> Result<(&'a str, &'a str)> {
+    let (a, t) = cell
+        .split_once('/')
+        .ok_or_else(|| anyhow!("`{cell}`: write the cell as ACTOR/TOPIC, e.g. us/own_troops"))?;
+    let p = &engine.profile;
+    if !p.actors.iter().any(|x| x.id == a) {
+        let known: Vec<&str> = p.actors.iter().map(|x| x.id.as_str()).collect();
+        bail!(
+            "`{a}` is no actor of the profile (known: {})",
+            known.join(", ")
+        );
+    }
+    if !p.topics.iter().any(|x| x.id == t) {
+        let known: Vec<&str> = p.topics.iter().map(|x| x.id.as_str()).collect();
+        bail!(
+            "`{t}` is no topic of the profile (known: {})",
+            known.join(", ")
+        );
+    }
+    Ok((a, t))
+}
+
+/// A ledger of the state's rows, for the matrix.
+fn ledger_of(rows: &[crate::state::PositionRow]) -> Ledger {
+    let mut l = Ledger::default();
+    for r in rows {
+        l.set(Cell {
+            actor: r.actor.clone(),
+            topic: r.topic.clone(),
+            stance: r.stance,
+            evidence: vec![Evidence {
+                source: r.source.clone(),
+                sentence: r.sentence.clone(),
+                confidence: 1.0,
+                stance_words: Vec::new(),
+            }],
+            date: None,
+        });
+    }
+    l
+}
+
+/// `positions`: the ledger with the sources of each cell, and the moves
+/// waiting for corroboration.
+pub fn positions(state: &State, engine: &Engine, json: bool) -> Result<String> {
+    let rows = state.positions()?;
+    let pending = state.pending_moves()?;
+    if json {
+        let j = PositionsJson {
+            positions: rows
+                .iter()
+                .map(|r| CellJson {
+                    actor: &r.actor,
+                    topic: &r.topic,
+                    stance: r.stance.as_str(),
+                    since: time(r.since),
+                    sources: if r.sources.is_empty() {
+                        // the baseline's own evidence: a seed
+                        vec![SourceJson {
+                            url: None,
+                            outlet: Some(&r.source),
+                            sentence: &r.sentence,
+                        }]
+                    } else {
+                        sources_json(&r.sources)
+                    },
+                })
+                .collect(),
+            pending: pending
+                .iter()
+                .map(|p| PendingJson {
+                    actor: &p.actor,
+                    topic: &p.topic,
+                    from: p.from.map(Stance::as_str),
+                    to: p.to.as_str(),
+                    first_seen: time(p.first_seen),
+                    sources: sources_json(&p.sources),
+                })
+                .collect(),
+        };
+        return Ok(serde_json::to_string(&j)? + "\n");
+    }
+    let now = ledger_of(&rows);
+    let topics: Vec<String> = engine.profile.topics.iter().map(|t| t.id.clone()).collect();
+    let mut actors: Vec<String> = Vec::new();
+    for a in engine.profile.actors.iter().map(|a| &a.id) {
+        let held = |l: &Ledger| topics.iter().any(|t| l.get(a, t).is_some());
+        if held(&now) || held(&engine.baseline) {
+            actors.push(a.clone());
+        }
+    }
+    let mut out = matrix_text(&Matrix::of_actors(&engine.baseline, &now, &topics, &actors));
+    let changed: Vec<_> = rows
+        .iter()
+        .filter(|r| engine.baseline.get(&r.actor, &r.topic).map(|c| c.stance) != Some(r.stance))
+        .collect();
+    if !changed.is_empty() {
+        out.push_str("\nChanged since the baseline:\n");
+        for r in changed {
+            let _ = writeln!(
+                out,
+                "  {} · {}: {} (since {})",
+                actor_label(&r.actor),
+                r.topic.replace('_', " "),
+                r.stance,
+                time(r.since)
+            );
+            for s in &r.sources {
+                let _ = writeln!(out, "    {}: {}", source_label(s), s.sentence);
+            }
+        }
+    }
+    if !pending.is_empty() {
+        out.push_str("\nWaiting for corroboration:\n");
+        for p in &pending {
+            let _ = writeln!(
+                out,
+                "  {} · {}: {} → {} (first seen {}, {} source{})",
+                actor_label(&p.actor),
+                p.topic.replace('_', " "),
+                p.from.map_or("none", Stance::as_str),
+                p.to,
+                time(p.first_seen),
+                p.sources.len(),
+                if p.sources.len() == 1 { "" } else { "s" }
+            );
+            for s in &p.sources {
+                let _ = writeln!(out, "    {}: {}", source_label(s), s.sentence);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn source_label(s: &SourceRow) -> String {
+    match (&s.outlet, &s.url) {
+        (Some(o), Some(u)) => format!("{o} <{u}>"),
+        (Some(o), None) => o.clone(),
+        (None, Some(u)) => u.clone(),
+        (None, None) => s.site.clone(),
+    }
+}
+
+fn change_json(h: &HistoryRow) -> ChangeJson<'_> {
+    ChangeJson {
+        id: h.id,
+        actor: &h.actor,
+        topic: &h.topic,
+        from: h.from.map(Stance::as_str),
+        to: h.to.map(Stance::as_str),
+        at: time(h.at),
+        by: &h.by,
+        note: h.note.as_deref(),
+        sentence: &h.sentence,
+        source: &h.source,
+        sources: sources_json(&h.sources),
+    }
+}
+
+/// `history`: every change, oldest first; JSON is one object per line.
+pub fn history(state: &State, cell: Option<(&str, &str)>, json: bool) -> Result<String> {
+    let rows = state.history(cell)?;
+    let mut out = String::new();
+    for h in &rows {
+        if json {
+            out.push_str(&serde_json::to_string(&change_json(h))?);
+            out.push('\n');
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "{}  {} · {}: {} → {}  by {}{}",
+            time(h.at),
+            actor_label(&h.actor),
+            h.topic.replace('_', " "),
+            h.from.map_or("none", Stance::as_str),
+            h.to.map_or("none", Stance::as_str),
+            h.by,
+            h.note
+                .as_deref()
+                .map(|n| format!(" — {n}"))
+                .unwrap_or_default()
+        );
+        if h.sources.is_empty() {
+            let _ = writeln!(out, "    {}: {}", h.source, h.sentence);
+        }
+        for s in &h.sources {
+            let _ = writeln!(out, "    {}: {}", source_label(s), s.sentence);
+        }
+    }
+    if rows.is_empty() && !json {
+        out.push_str("no change since the baseline\n");
+    }
+    Ok(out)
+}
+
+/// `ledger revert`: the cell goes back to what it held before its last
+/// change (a cell that did not exist is removed); the reports behind the
+/// undone change are not taken again for the same move.
+pub fn revert(
+    state: &mut State,
+    engine: &Engine,
+    cell: (&str, &str),
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    let (a, t) = cell;
+    let hist = state.history(Some(cell))?;
+    let Some(last) = hist.last() else {
+        bail!("{a}/{t} holds its baseline: there is no change to revert");
+    };
+    // what the cell said before: the change before the last, or the baseline
+    let before = hist.iter().rev().nth(1);
+    let (sentence, source) = match (before, engine.baseline.get(a, t)) {
+        (Some(b), _) if b.to == last.from => (b.sentence.clone(), b.source.clone()),
+        (_, Some(c)) if Some(c.stance) == last.from => {
+            let ev = c.evidence.first();
+            (
+                ev.map(|e| e.sentence.clone()).unwrap_or_default(),
+                ev.map(|e| e.source.clone()).unwrap_or_default(),
+            )
+        }
+        _ => (String::new(), "analyst".to_string()),
+    };
+    state.set_cell(a, t, last.from, &sentence, &source, "analyst", note, now)?;
+    let rejected = state.reject_sources_of(last.id)?;
+    Ok(format!(
+        "{a}/{t}: {} → {} (reverted by an analyst; {rejected} report{} of the undone move will not count again)\n",
+        last.to.map_or("none", Stance::as_str),
+        last.from.map_or("none", Stance::as_str),
+        if rejected == 1 { "" } else { "s" }
+    ))
+}
+
+/// `ledger set`: fixes a cell by hand.
+pub fn set(
+    state: &mut State,
+    cell: (&str, &str),
+    stance: Stance,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    let (a, t) = cell;
+    let sentence = note.unwrap_or("set by an analyst");
+    state.set_cell(
+        a,
+        t,
+        Some(stance),
+        sentence,
+        "analyst",
+        "analyst",
+        note,
+        now,
+    )?;
+    Ok(format!("{a}/{t}: set to {stance} by an analyst\n"))
+}
+
+/// `export`: the confirmed shifts (the engine's changes of the ledger),
+/// newest first.
+pub fn export(
+    state: &State,
+    engine: &Engine,
+    format: ExportFormat,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    let mut rows: Vec<HistoryRow> = state
+        .history(None)?
+        .into_iter()
+        .filter(|h| h.by == "engine")
+        .collect();
+    rows.reverse();
+    match format {
+        ExportFormat::Json => {
+            let all: Vec<ChangeJson<'_>> = rows.iter().map(change_json).collect();
+            Ok(serde_json::to_string(&all)? + "\n")
+        }
+        ExportFormat::Csv => {
+            let mut out = String::from("at,actor,topic,from,to,link,sentence\n");
+            for h in &rows {
+                let link = h
+                    .sources
+                    .iter()
+                    .find_map(|s| s.url.clone())
+                    .unwrap_or_else(|| h.source.clone());
+                let cols = [
+                    time(h.at),
+                    h.actor.clone(),
+                    h.topic.clone(),
+                    h.from.map_or("none", Stance::as_str).to_string(),
+                    h.to.map_or("none", Stance::as_str).to_string(),
+                    link,
+                    h.sentence.clone(),
+                ];
+                let line: Vec<String> = cols.iter().map(|c| csv_field(c)).collect();
+                out.push_str(&line.join(","));
+                out.push('\n');
+            }
+            Ok(out)
+        }
+        ExportFormat::Atom => Ok(atom(&rows, &engine.profile.name, now)),
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// An Atom 1.0 feed of the changes (newest first).
+pub fn atom(rows: &[HistoryRow], profile: &str, now: DateTime<Utc>) -> String {
+    let esc = escape_html;
+    let updated = rows.first().map_or(now, |h| h.at);
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+    x.push_str("<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
+    let _ = writeln!(
+        x,
+        "  <title>stancewatch: confirmed shifts ({})</title>",
+        esc(profile)
+    );
+    let _ = writeln!(
+        x,
+        "  <id>urn:stancewatch:{}:shifts</id>",
+        esc(&slug(profile))
+    );
+    let _ = writeln!(x, "  <updated>{}</updated>", time(updated));
+    x.push_str("  <author><name>stancewatch</name></author>\n");
+    for h in rows {
+        let title = format!(
+            "{} · {}: {} → {}",
+            actor_label(&h.actor),
+            h.topic.replace('_', " "),
+            h.from.map_or("none", Stance::as_str),
+            h.to.map_or("none", Stance::as_str)
+        );
+        let link = h.sources.iter().find_map(|s| s.url.clone()).or_else(|| {
+            (h.source.starts_with("http://") || h.source.starts_with("https://"))
+                .then(|| h.source.clone())
+        });
+        let mut content = h.sentence.clone();
+        for s in &h.sources {
+            let _ = write!(content, "\n{}: {}", source_label(s), s.sentence);
+        }
+        x.push_str("  <entry>\n");
+        let _ = writeln!(
+            x,
+            "    <id>urn:stancewatch:{}:shift:{}</id>",
+            esc(&slug(profile)),
+            h.id
+        );
+        let _ = writeln!(x, "    <title>{}</title>", esc(&title));
+        let _ = writeln!(x, "    <updated>{}</updated>", time(h.at));
+        if let Some(l) = link {
+            let _ = writeln!(x, "    <link rel=\"alternate\" href=\"{}\"/>", esc(&l));
+        }
+        let _ = writeln!(x, "    <content type=\"text\">{}</content>", esc(&content));
+        x.push_str("  </entry>\n");
+    }
+    x.push_str("</feed>\n");
+    x
+}
+
+fn slug(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
