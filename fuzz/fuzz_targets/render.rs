@@ -29,12 +29,17 @@ fuzz_target!(|data: &[u8]| {
         sentence: next(),
         baseline_sentence: next(),
         diff: next(),
+        stance_words: vec![next()],
+        baseline_stance_words: vec![next()],
+        marked_diff: next(),
+        others: Vec::new(),
     };
     let corroborating = vec![next(), next()];
     let shifts = vec![shift];
     let alert = Alert {
         source: &source,
-        shifts: &shifts, changes_before: 0,
+        shifts: &shifts,
+        changes_before: 0,
         matrix: None,
         corroborating: &corroborating,
     };
