@@ -277,9 +277,18 @@ pub async fn run(config_path: &Path) -> Result<()> {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| anyhow::anyhow!("daemon.listen {addr}: cannot listen: {e}"))?;
-        info!(%addr, "serving /healthz and /metrics");
+        info!(%addr, "serving /, /shifts.atom, /healthz and /metrics");
         let stale = 3 * cfg.interval + Duration::from_secs(300);
-        tokio::spawn(metrics::serve(listener, metrics.clone(), stale));
+        let pages = metrics::Pages {
+            state_path: cfg.state_path.clone(),
+            engine: engine.clone(),
+        };
+        tokio::spawn(metrics::serve(
+            listener,
+            metrics.clone(),
+            stale,
+            Some(pages),
+        ));
     }
     let (tx, mut events) = mpsc::unbounded_channel();
     let mut term = signal(SignalKind::terminate())?;

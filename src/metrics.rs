@@ -219,9 +219,41 @@ impl Metrics {
     }
 }
 
+/// What the page (`/`) and the feed (`/shifts.atom`) are read from: the
+/// state (opened afresh, read-only work, for each request) and the engine
+/// the daemon started with (its baseline and profile).
+#[derive(Clone)]
+pub struct Pages {
+    pub state_path: std::path::PathBuf,
+    pub engine: Arc<crate::engine::Engine>,
+}
+
+impl Pages {
+    fn render(&self, what: &str) -> anyhow::Result<String> {
+        let state = State::open(&self.state_path)?;
+        let now = chrono::Utc::now();
+        match what {
+            "atom" => {
+                crate::review::export(&state, &self.engine, crate::review::ExportFormat::Atom, now)
+            }
+            _ => crate::review::page(&state, &self.engine, now),
+        }
+    }
+}
+
+/// Sent with every answer: the page carries text from strangers' articles
+/// (escaped when rendered), so it may load nothing, run nothing, be framed
+/// by nothing, and its type is not to be guessed.
+const HARDENING: &str = "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nCache-Control: no-store\r\n";
+
 /// Serves the endpoint until the process ends. `stale` is how old the last
 /// good pass may be for `/healthz` to answer 200.
-pub async fn serve(listener: TcpListener, metrics: Arc<Mutex<Metrics>>, stale: Duration) {
+pub async fn serve(
+    listener: TcpListener,
+    metrics: Arc<Mutex<Metrics>>,
+    stale: Duration,
+    pages: Option<Pages>,
+) {
     // a few scrapers at a time; the rest wait in the listen queue
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let mut pause = Duration::ZERO;
@@ -243,8 +275,9 @@ pub async fn serve(listener: TcpListener, metrics: Arc<Mutex<Metrics>>, stale: D
             }
         };
         let metrics = metrics.clone();
+        let pages = pages.clone();
         tokio::spawn(async move {
-            if let Err(e) = answer(conn, &metrics, stale).await {
+            if let Err(e) = answer(conn, &metrics, stale, pages).await {
                 debug!(%peer, error = %e, "metrics request failed");
             }
             drop(slot);
@@ -259,6 +292,7 @@ async fn answer(
     mut conn: TcpStream,
     metrics: &Mutex<Metrics>,
     stale: Duration,
+    pages: Option<Pages>,
 ) -> std::io::Result<()> {
     // the request head only; a slow or oversized request is dropped
     let mut buf = Vec::with_capacity(1024);
@@ -291,6 +325,29 @@ async fn answer(
             "no successful pass recently\n".to_string(),
         ),
         ("GET", "/metrics") => ("200 OK", "text/plain; version=0.0.4", m.render()),
+        ("GET", p @ ("/" | "/shifts.atom")) if pages.is_some() => {
+            let what = if p == "/" { "page" } else { "atom" };
+            let pages = pages.clone().expect("checked");
+            match tokio::task::spawn_blocking(move || pages.render(what)).await {
+                Ok(Ok(body)) if what == "atom" => {
+                    ("200 OK", "application/atom+xml; charset=utf-8", body)
+                }
+                Ok(Ok(body)) => ("200 OK", "text/html; charset=utf-8", body),
+                Ok(Err(e)) => {
+                    warn!(error = %format!("{e:#}"), "the page could not be made");
+                    (
+                        "500 Internal Server Error",
+                        "text/plain",
+                        "the state could not be read\n".to_string(),
+                    )
+                }
+                Err(_) => (
+                    "500 Internal Server Error",
+                    "text/plain",
+                    "internal error\n".to_string(),
+                ),
+            }
+        }
         ("GET", _) => ("404 Not Found", "text/plain", "not found\n".to_string()),
         _ => (
             "405 Method Not Allowed",
@@ -299,7 +356,7 @@ async fn answer(
         ),
     };
     let resp = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n{HARDENING}Connection: close\r\n\r\n{body}",
         body.len()
     );
     conn.write_all(resp.as_bytes()).await?;

@@ -13,9 +13,9 @@ use chrono::{DateTime, Utc};
 use crate::analyze::Stance;
 use crate::engine::Engine;
 use crate::ledger::{Cell, Evidence, Ledger};
-use crate::notify::render::{Matrix, actor_label, escape_html, matrix_text};
+use crate::notify::render::{Matrix, actor_label, escape_html, matrix_html, matrix_text};
 use crate::output::{CellJson, ChangeJson, PendingJson, PositionsJson, SourceJson};
-use crate::state::{HistoryRow, SourceRow, State};
+use crate::state::{HistoryRow, PositionRow, SourceRow, State};
 
 /// How a list of changes is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +63,7 @@ pub fn parse_cell<'a>(engine: &Engine, cell: &'a str) -> Result<(&'a str, &'a st
 }
 
 /// A ledger of the state's rows, for the matrix.
-fn ledger_of(rows: &[crate::state::PositionRow]) -> Ledger {
+fn ledger_of(rows: &[PositionRow]) -> Ledger {
     let mut l = Ledger::default();
     for r in rows {
         l.set(Cell {
@@ -124,13 +124,7 @@ pub fn positions(state: &State, engine: &Engine, json: bool) -> Result<String> {
     }
     let now = ledger_of(&rows);
     let topics: Vec<String> = engine.profile.topics.iter().map(|t| t.id.clone()).collect();
-    let mut actors: Vec<String> = Vec::new();
-    for a in engine.profile.actors.iter().map(|a| &a.id) {
-        let held = |l: &Ledger| topics.iter().any(|t| l.get(a, t).is_some());
-        if held(&now) || held(&engine.baseline) {
-            actors.push(a.clone());
-        }
-    }
+    let actors = actors_held(engine, &now, &topics);
     let mut out = matrix_text(&Matrix::of_actors(&engine.baseline, &now, &topics, &actors));
     let changed: Vec<_> = rows
         .iter()
@@ -172,6 +166,150 @@ pub fn positions(state: &State, engine: &Engine, json: bool) -> Result<String> {
         }
     }
     Ok(out)
+}
+
+/// The actors with a stance now or in the baseline, in the profile's order.
+fn actors_held(engine: &Engine, now: &Ledger, topics: &[String]) -> Vec<String> {
+    engine
+        .profile
+        .actors
+        .iter()
+        .map(|a| &a.id)
+        .filter(|a| {
+            let held = |l: &Ledger| topics.iter().any(|t| l.get(a, t).is_some());
+            held(now) || held(&engine.baseline)
+        })
+        .cloned()
+        .collect()
+}
+
+/// The page the daemon serves at `/`: the matrix, each changed cell's
+/// timeline with its evidence and links, and the moves waiting for
+/// corroboration. One document, no script, no outside asset; everything
+/// from the feeds is escaped.
+pub fn page(state: &State, engine: &Engine, now: DateTime<Utc>) -> Result<String> {
+    let esc = escape_html;
+    let rows = state.positions()?;
+    let history = state.history(None)?;
+    let pending = state.pending_moves()?;
+    let current = ledger_of(&rows);
+    let topics: Vec<String> = engine.profile.topics.iter().map(|t| t.id.clone()).collect();
+    let actors = actors_held(engine, &current, &topics);
+    let mut h = String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    let _ = write!(
+        h,
+        "<title>stancewatch — {}</title>",
+        esc(&engine.profile.name)
+    );
+    h.push_str("<meta name=\"viewport\" content=\"width=device-width\">");
+    h.push_str("<link rel=\"alternate\" type=\"application/atom+xml\" title=\"Confirmed shifts\" href=\"/shifts.atom\">");
+    h.push_str("<style>body{font-family:sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}td,th{padding:2px 6px;text-align:left}li{margin:.4rem 0}.q{color:#444}.meta{color:#666;font-size:90%}</style>");
+    h.push_str("</head><body>");
+    let _ = write!(
+        h,
+        "<h1>Positions: {}</h1><p class=\"meta\">as of {} · <a href=\"/shifts.atom\">Atom feed of the confirmed shifts</a></p>",
+        esc(&engine.profile.name),
+        time(now)
+    );
+    h.push_str("<section id=\"matrix\"><h2>Baseline and now</h2>");
+    h.push_str(
+        "<p class=\"meta\">S supports, O opposes, C conditional; baseline&gt;now, * changed</p>",
+    );
+    h.push_str(&matrix_html(&Matrix::of_actors(
+        &engine.baseline,
+        &current,
+        &topics,
+        &actors,
+    )));
+    h.push_str("</section>");
+    h.push_str("<section id=\"pending\"><h2>Waiting for corroboration</h2>");
+    if pending.is_empty() {
+        h.push_str("<p>Nothing is waiting.</p>");
+    } else {
+        h.push_str("<ul>");
+        for p in &pending {
+            let _ = write!(
+                h,
+                "<li><b>{} · {}: {} → {}</b> <span class=\"meta\">first seen {}</span>{}</li>",
+                esc(&actor_label(&p.actor)),
+                esc(&p.topic.replace('_', " ")),
+                p.from.map_or("none", Stance::as_str),
+                p.to,
+                time(p.first_seen),
+                sources_html(&p.sources)
+            );
+        }
+        h.push_str("</ul>");
+    }
+    h.push_str("</section>");
+    h.push_str("<section id=\"timelines\"><h2>Changes, cell by cell</h2>");
+    let mut cells: Vec<(&str, &str)> = history
+        .iter()
+        .map(|c| (c.actor.as_str(), c.topic.as_str()))
+        .collect();
+    cells.sort_unstable();
+    cells.dedup();
+    if cells.is_empty() {
+        h.push_str("<p>No change since the baseline.</p>");
+    }
+    for (a, t) in cells {
+        let _ = write!(
+            h,
+            "<article id=\"cell-{}-{}\"><h3>{} · {}</h3><ol>",
+            esc(a),
+            esc(t),
+            esc(&actor_label(a)),
+            esc(&t.replace('_', " "))
+        );
+        for c in history.iter().filter(|c| c.actor == a && c.topic == t) {
+            let _ = write!(
+                h,
+                "<li><b>{} → {}</b> <span class=\"meta\">{}, by {}</span>{}",
+                c.from.map_or("none", Stance::as_str),
+                c.to.map_or("none", Stance::as_str),
+                time(c.at),
+                esc(&c.by),
+                c.note
+                    .as_deref()
+                    .map(|n| format!(" <span class=\"meta\">— {}</span>", esc(n)))
+                    .unwrap_or_default()
+            );
+            if c.sources.is_empty() {
+                let _ = write!(h, "<p class=\"q\">{}</p>", esc(&c.sentence));
+            }
+            h.push_str(&sources_html(&c.sources));
+            h.push_str("</li>");
+        }
+        h.push_str("</ol></article>");
+    }
+    h.push_str("</section></body></html>\n");
+    Ok(h)
+}
+
+/// A list of sources, each linked when its address is http(s).
+fn sources_html(sources: &[SourceRow]) -> String {
+    if sources.is_empty() {
+        return String::new();
+    }
+    let esc = escape_html;
+    let mut h = String::from("<ul class=\"sources\">");
+    for s in sources {
+        let name = esc(s.outlet.as_deref().unwrap_or(&s.site));
+        let who = match &s.url {
+            Some(u) if u.starts_with("http://") || u.starts_with("https://") => format!(
+                "<a href=\"{}\" rel=\"noopener noreferrer\">{name}</a>",
+                esc(u)
+            ),
+            _ => name,
+        };
+        let _ = write!(
+            h,
+            "<li>{who}: <span class=\"q\">{}</span></li>",
+            esc(&s.sentence)
+        );
+    }
+    h.push_str("</ul>");
+    h
 }
 
 fn source_label(s: &SourceRow) -> String {

@@ -2,6 +2,9 @@
 //! both, shows in `positions`, is undone with `ledger revert`, is listed by
 //! `history` and exported as Atom.
 
+use std::process::Command;
+use std::time::Duration;
+
 use crate::support::*;
 
 const TUSK: &str = "Poland is ready to send its own troops to Ukraine once a ceasefire holds, Prime Minister Donald Tusk said on Monday.";
@@ -209,4 +212,154 @@ fn review_commands_refuse_unknown_cells_with_exit_2() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         assert!(!stderr(&out).is_empty());
     }
+}
+
+/// The header lines of an HTTP answer's head, lower-cased names.
+fn header_of<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+#[test]
+fn the_daemon_serves_the_positions_page_and_the_feed_of_confirmed_shifts() {
+    let a = HttpServer::start_at("127.0.0.1");
+    let b = HttpServer::start_at("127.0.0.2");
+    // an outlet's name is a stranger's text: it must reach the page as text
+    let hostile = "Wire <script>document.title='run'</script>";
+    a.route(
+        "/feed.xml",
+        Route::ok(
+            "application/rss+xml",
+            rss(&[("a1", "Warsaw on troops", "/a1.html")]).replace(
+                "<title>Loopback Wire</title>",
+                &format!("<title>{}</title>", hostile.replace('<', "&lt;")),
+            ),
+        ),
+    );
+    a.route(
+        "/a1.html",
+        Route::ok("text/html", page("Warsaw on troops", TUSK)),
+    );
+    b.route("/feed.xml", Route::ok("application/rss+xml", rss(&[])));
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cfg = write_config(
+        dir.path(),
+        &[a.url("/feed.xml"), b.url("/feed.xml")],
+        smtp.port,
+        &format!("[alerts]\nsources = 2\n\n[daemon]\nlisten = \"127.0.0.1:{port}\"\n"),
+    );
+    let mut child = start_run(&cfg);
+    let mut html = String::new();
+    wait_for(
+        "the pending move on the page",
+        Duration::from_secs(60),
+        || {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                return false;
+            }
+            html = http_get(port, "/").1;
+            html.contains("id=\"pending\"") && !html.contains("Nothing is waiting")
+        },
+    );
+    let (code, head, _) = http_fetch(port, "/");
+    assert_eq!(code, 200);
+    assert_eq!(
+        header_of(&head, "content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let csp = header_of(&head, "content-security-policy").unwrap_or_default();
+    assert!(csp.contains("default-src 'none'"), "{head}");
+    assert_eq!(header_of(&head, "x-content-type-options"), Some("nosniff"));
+    assert!(html.contains(TUSK), "{html}");
+    assert!(html.contains("Wire &lt;script&gt;"), "{html}");
+    assert!(html.contains(&a.url("/a1.html")), "{html}");
+    assert!(
+        !html.contains("<script"),
+        "nothing from a feed is markup: {html}"
+    );
+    assert!(html.contains("No change since the baseline"), "{html}");
+
+    // a second outlet, read by a one-shot check on the same state: the
+    // page, read afresh, shows the change with both sources
+    b.route(
+        "/feed.xml",
+        Route::ok(
+            "application/rss+xml",
+            rss(&[("b1", "Polish soldiers for Ukraine", "/b1.html")]),
+        ),
+    );
+    b.route(
+        "/b1.html",
+        Route::ok("text/html", page("Polish soldiers for Ukraine", MINISTER)),
+    );
+    let out = run(&["check", "--config", cfg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(smtp.mails().len(), 1);
+    let (code, html) = http_get(port, "/");
+    assert_eq!(code, 200);
+    assert!(html.contains("id=\"cell-poland-own_troops\""), "{html}");
+    assert!(html.contains("Nothing is waiting"), "{html}");
+    assert!(html.contains(&b.url("/b1.html")), "{html}");
+
+    let (code, head, body) = http_fetch(port, "/shifts.atom");
+    assert_eq!(code, 200);
+    assert_eq!(
+        header_of(&head, "content-type"),
+        Some("application/atom+xml; charset=utf-8")
+    );
+    let feed = feed_rs::parser::parse(body.as_bytes()).expect("valid Atom");
+    assert_eq!(feed.entries.len(), 1);
+
+    let browser = browser();
+    assert!(
+        browser.is_some() || std::env::var_os("STANCEWATCH_TEST_BROWSER").is_none(),
+        "STANCEWATCH_TEST_BROWSER is set and no Chromium was found"
+    );
+    if let Some(browser) = browser {
+        // what a reader's browser makes of it: the matrix and the timeline
+        // are there, and nothing from the feed ran
+        let dom = Command::new(browser)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-dev-shm-usage",
+                &format!("--user-data-dir={}", dir.path().join("browser").display()),
+                "--dump-dom",
+                &format!("http://127.0.0.1:{port}/"),
+            ])
+            .output()
+            .expect("run the browser");
+        let dom = String::from_utf8_lossy(&dom.stdout).into_owned();
+        assert!(dom.contains("<table"), "{dom}");
+        assert!(dom.contains("id=\"cell-poland-own_troops\""), "{dom}");
+        assert!(dom.contains("<title>stancewatch"), "{dom}");
+        assert!(!dom.contains("<title>run"), "{dom}");
+    }
+    signal_term(&mut child);
+}
+
+/// A headless browser, if the machine has one. CI installs Chromium and sets
+/// `STANCEWATCH_TEST_BROWSER`, so there the browser's part cannot be skipped.
+fn browser() -> Option<&'static str> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+}
+
+fn signal_term(child: &mut std::process::Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(child.wait().unwrap().success());
 }

@@ -208,24 +208,6 @@ fn message_id(mail: &str) -> String {
         .to_string()
 }
 
-fn start_run(cfg: &std::path::Path) -> std::process::Child {
-    Command::new(bin())
-        .args(["run", "--config", cfg.to_str().unwrap()])
-        .env("STANCEWATCH_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-fn wait_for(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
-    let end = Instant::now() + within;
-    while !f() {
-        assert!(Instant::now() < end, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn killed_mid_pass_twice_every_owed_alert_is_delivered_once() {
     let http = HttpServer::start();
@@ -375,22 +357,6 @@ fn sigterm_mid_pass_leaves_owed_alerts_owed_and_exits_within_the_grace() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(outbox_status(&db).iter().all(|r| r.1 == "sent"));
     assert_eq!(smtp.mails().len(), 14);
-}
-
-fn http_get(port: u16, path: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let code = out
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = out.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
-    (code, body)
 }
 
 #[test]

@@ -153,7 +153,8 @@ pub fn matrix_text(m: &Matrix) -> String {
     t
 }
 
-fn matrix_html(m: &Matrix) -> String {
+/// The matrix as an HTML table, changed cells marked.
+pub fn matrix_html(m: &Matrix) -> String {
     let cell = "padding:2px 6px;text-align:left";
     let mut h = format!(
         "<table style=\"border-collapse:collapse;font-size:13px\"><tr><th style=\"{cell}\"></th>"

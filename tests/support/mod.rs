@@ -504,3 +504,49 @@ pub fn mime_part(mail: &str, content_type: &str) -> Option<String> {
 pub fn headers(mail: &str) -> String {
     mail.split("\r\n\r\n").next().unwrap_or("").to_string()
 }
+
+/// `stancewatch run` on a config, quiet, as a child to signal.
+pub fn start_run(cfg: &Path) -> std::process::Child {
+    Command::new(bin())
+        .args(["run", "--config", cfg.to_str().unwrap()])
+        .env("STANCEWATCH_LOG", "warn")
+        .env_remove("NOTIFY_SOCKET")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Polls `f` until it holds; fails the test after `within`.
+pub fn wait_for(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
+    let end = std::time::Instant::now() + within;
+    while !f() {
+        assert!(
+            std::time::Instant::now() < end,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A GET on loopback: status, head and body.
+pub fn http_fetch(port: u16, path: &str) -> (u16, String, String) {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let code = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
+    (code, head.to_string(), body.to_string())
+}
+
+/// A GET on loopback: status and body.
+pub fn http_get(port: u16, path: &str) -> (u16, String) {
+    let (code, _, body) = http_fetch(port, path);
+    (code, body)
+}
