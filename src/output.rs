@@ -251,6 +251,20 @@ pub struct PendingJson<'a> {
     pub sources: Vec<SourceJson<'a>>,
 }
 
+/// A line of `history --format json` for a move that was reported and
+/// dropped because no other outlet confirmed it within `alerts.window`.
+#[derive(Debug, Serialize)]
+pub struct ExpiredJson<'a> {
+    pub actor: &'a str,
+    pub topic: &'a str,
+    pub from: Option<&'static str>,
+    pub to: &'static str,
+    pub first_seen: String,
+    /// Always `true`: what tells this line from a change.
+    pub expired: bool,
+    pub sources: Vec<SourceJson<'a>>,
+}
+
 /// One line of `history --format json`, and one shift of `export --format json`.
 #[derive(Debug, Serialize)]
 pub struct ChangeJson<'a> {

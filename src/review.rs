@@ -14,8 +14,8 @@ use crate::analyze::Stance;
 use crate::engine::Engine;
 use crate::ledger::{Cell, Evidence, Ledger};
 use crate::notify::render::{Matrix, actor_label, escape_html, matrix_html, matrix_text};
-use crate::output::{CellJson, ChangeJson, PendingJson, PositionsJson, SourceJson};
-use crate::state::{HistoryRow, PositionRow, SourceRow, State};
+use crate::output::{CellJson, ChangeJson, ExpiredJson, PendingJson, PositionsJson, SourceJson};
+use crate::state::{HistoryRow, PendingMove, PositionRow, SourceRow, State};
 
 /// How a list of changes is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -337,38 +337,76 @@ fn change_json(h: &HistoryRow) -> ChangeJson<'_> {
     }
 }
 
-/// `history`: every change, oldest first; JSON is one object per line.
+/// `history`: every change, oldest first, and the moves that were seen but
+/// dropped for want of corroboration; JSON is one object per line.
 pub fn history(state: &State, cell: Option<(&str, &str)>, json: bool) -> Result<String> {
     let rows = state.history(cell)?;
+    let expired = state.expired_moves(cell)?;
+    // both lists are in time order: merge them
+    let mut items: Vec<(DateTime<Utc>, Result<&HistoryRow, &PendingMove>)> = rows
+        .iter()
+        .map(|h| (h.at, Ok(h)))
+        .chain(expired.iter().map(|m| (m.first_seen, Err(m))))
+        .collect();
+    items.sort_by_key(|(at, _)| *at);
     let mut out = String::new();
-    for h in &rows {
-        if json {
-            out.push_str(&serde_json::to_string(&change_json(h))?);
-            out.push('\n');
-            continue;
-        }
-        let _ = writeln!(
-            out,
-            "{}  {} · {}: {} → {}  by {}{}",
-            time(h.at),
-            actor_label(&h.actor),
-            h.topic.replace('_', " "),
-            h.from.map_or("none", Stance::as_str),
-            h.to.map_or("none", Stance::as_str),
-            h.by,
-            h.note
-                .as_deref()
-                .map(|n| format!(" — {n}"))
-                .unwrap_or_default()
-        );
-        if h.sources.is_empty() {
-            let _ = writeln!(out, "    {}: {}", h.source, h.sentence);
-        }
-        for s in &h.sources {
-            let _ = writeln!(out, "    {}: {}", source_label(s), s.sentence);
+    for (_, item) in &items {
+        match item {
+            Ok(h) if json => {
+                out.push_str(&serde_json::to_string(&change_json(h))?);
+                out.push('\n');
+            }
+            Ok(h) => {
+                let _ = writeln!(
+                    out,
+                    "{}  {} · {}: {} → {}  by {}{}",
+                    time(h.at),
+                    actor_label(&h.actor),
+                    h.topic.replace('_', " "),
+                    h.from.map_or("none", Stance::as_str),
+                    h.to.map_or("none", Stance::as_str),
+                    h.by,
+                    h.note
+                        .as_deref()
+                        .map(|n| format!(" — {n}"))
+                        .unwrap_or_default()
+                );
+                if h.sources.is_empty() {
+                    let _ = writeln!(out, "    {}: {}", h.source, h.sentence);
+                }
+                for s in &h.sources {
+                    let _ = writeln!(out, "    {}: {}", source_label(s), s.sentence);
+                }
+            }
+            Err(m) if json => {
+                out.push_str(&serde_json::to_string(&ExpiredJson {
+                    actor: &m.actor,
+                    topic: &m.topic,
+                    from: m.from.map(Stance::as_str),
+                    to: m.to.as_str(),
+                    first_seen: time(m.first_seen),
+                    expired: true,
+                    sources: sources_json(&m.sources),
+                })?);
+                out.push('\n');
+            }
+            Err(m) => {
+                let _ = writeln!(
+                    out,
+                    "{}  {} · {}: {} → {}  not corroborated within alerts.window: dropped, the ledger unchanged",
+                    time(m.first_seen),
+                    actor_label(&m.actor),
+                    m.topic.replace('_', " "),
+                    m.from.map_or("none", Stance::as_str),
+                    m.to,
+                );
+                for s in &m.sources {
+                    let _ = writeln!(out, "    {}: {}", source_label(s), s.sentence);
+                }
+            }
         }
     }
-    if rows.is_empty() && !json {
+    if items.is_empty() && !json {
         out.push_str("no change since the baseline\n");
     }
     Ok(out)

@@ -944,11 +944,21 @@ impl State {
         topic: &str,
         stance: Stance,
     ) -> Result<Vec<SourceRow>> {
+        self.sources_with(actor, topic, stance, "pending")
+    }
+
+    fn sources_with(
+        &self,
+        actor: &str,
+        topic: &str,
+        stance: Stance,
+        status: &str,
+    ) -> Result<Vec<SourceRow>> {
         let mut st = self.conn.prepare_cached(
             "SELECT site, url, outlet, sentence, confidence, seen_at FROM sources
-             WHERE actor = ?1 AND topic = ?2 AND stance = ?3 AND status = 'pending' ORDER BY id",
+             WHERE actor = ?1 AND topic = ?2 AND stance = ?3 AND status = ?4 ORDER BY id",
         )?;
-        let rows = st.query_map(params![actor, topic, stance.as_str()], source_row)?;
+        let rows = st.query_map(params![actor, topic, stance.as_str(), status], source_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -995,12 +1005,26 @@ impl State {
 
     /// The moves waiting for corroboration, oldest first.
     pub fn pending_moves(&self) -> Result<Vec<PendingMove>> {
-        let mut st = self.conn.prepare(
+        self.moves("pending", None)
+    }
+
+    /// The moves dropped because they were not corroborated within the
+    /// window; of one cell, or all. They are kept (as long as `state.keep`)
+    /// so that `history` can show what was seen and not taken.
+    pub fn expired_moves(&self, cell: Option<(&str, &str)>) -> Result<Vec<PendingMove>> {
+        self.moves("expired", cell)
+    }
+
+    /// The moves whose reports have `status`, grouped by (cell, new stance).
+    fn moves(&self, status: &str, cell: Option<(&str, &str)>) -> Result<Vec<PendingMove>> {
+        let (a, t) = cell.unwrap_or(("", ""));
+        let mut st = self.conn.prepare_cached(
             "SELECT actor, topic, stance, MIN(from_stance), MIN(seen_at) FROM sources
-             WHERE status = 'pending' GROUP BY actor, topic, stance ORDER BY MIN(seen_at)",
+             WHERE status = ?1 AND (?2 = '' OR (actor = ?2 AND topic = ?3))
+             GROUP BY actor, topic, stance ORDER BY MIN(seen_at)",
         )?;
         let moves: Vec<PendingMove> = st
-            .query_map([], |r| {
+            .query_map(params![status, a, t], |r| {
                 Ok(PendingMove {
                     actor: r.get(0)?,
                     topic: r.get(1)?,
@@ -1016,7 +1040,7 @@ impl State {
             .collect::<Result<_, _>>()?;
         let mut out = Vec::with_capacity(moves.len());
         for mut m in moves {
-            m.sources = self.pending_sources(&m.actor, &m.topic, m.to)?;
+            m.sources = self.sources_with(&m.actor, &m.topic, m.to, status)?;
             out.push(m);
         }
         Ok(out)

@@ -363,3 +363,52 @@ fn signal_term(child: &mut std::process::Child) {
         .status();
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn a_move_nobody_confirms_within_the_window_is_dropped_and_shown_in_history() {
+    let a = HttpServer::start_at("127.0.0.1");
+    a.route(
+        "/feed.xml",
+        Route::ok(
+            "application/rss+xml",
+            rss(&[("a1", "Warsaw on troops", "/a1.html")]),
+        ),
+    );
+    a.route(
+        "/a1.html",
+        Route::ok("text/html", page("Warsaw on troops", TUSK)),
+    );
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        &[a.url("/feed.xml")],
+        smtp.port,
+        "[alerts]\nsources = 2\nwindow = \"1s\"\n",
+    );
+    let cfg = cfg.to_str().unwrap();
+    let out = run(&["check", "--config", cfg]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let p = json(&run(&["positions", "--config", cfg, "--format", "json"]));
+    assert_eq!(p["pending"].as_array().unwrap().len(), 1, "{p}");
+    std::thread::sleep(Duration::from_millis(1500));
+    let out = run(&["check", "--config", cfg]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let p = json(&run(&["positions", "--config", cfg, "--format", "json"]));
+    assert!(p["pending"].as_array().unwrap().is_empty(), "{p}");
+    assert_eq!(smtp.mails().len(), 0);
+
+    let out = run(&["history", "--config", cfg, "--format", "json"]);
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{}", stdout(&out));
+    assert_eq!(lines[0]["expired"], true);
+    assert_eq!(lines[0]["actor"], "poland");
+    assert_eq!(lines[0]["to"], "supports");
+    assert_eq!(lines[0]["sources"][0]["url"], a.url("/a1.html"));
+    let text = stdout(&run(&["history", "--config", cfg, "poland/own_troops"]));
+    assert!(text.contains("not corroborated"), "{text}");
+    assert!(text.contains(TUSK), "{text}");
+}
