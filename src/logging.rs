@@ -1,5 +1,8 @@
 //! Logging setup: tracing to stderr; without our own timestamps when
-//! journald captures the stream (`JOURNAL_STREAM` set).
+//! journald captures the stream (`JOURNAL_STREAM` set), and colours only on
+//! a terminal.
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
@@ -13,6 +16,8 @@ pub fn init(filter: &str) {
     let _ = if journal {
         builder.without_time().with_ansi(false).try_init()
     } else {
-        builder.try_init()
+        builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init()
     };
 }
