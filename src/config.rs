@@ -79,6 +79,11 @@ pub struct RawDaemon {
 #[serde(deny_unknown_fields)]
 pub struct RawState {
     pub path: Option<String>,
+    pub url: Option<String>,
+    pub password_file: Option<String>,
+    pub password_env: Option<String>,
+    pub password_credential: Option<String>,
+    pub lease: Option<String>,
     pub keep: Option<String>,
 }
 
@@ -156,7 +161,14 @@ pub enum Tls {
     Tls,
 }
 
-/// Where the SMTP password comes from (never the TOML itself).
+/// A PostgreSQL database for the state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateServer {
+    pub url: String,
+    pub password: Option<PasswordSource>,
+}
+
+/// Where a password comes from (never the TOML itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PasswordSource {
     File(PathBuf),
@@ -223,12 +235,19 @@ pub struct Fetch {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub source: PathBuf,
+    /// The SQLite file (`state.path`); beside it, with `state.url`, only
+    /// the dry-run folder.
     pub state_path: PathBuf,
+    /// A PostgreSQL database shared by several processes (`state.url`).
+    pub state_server: Option<StateServer>,
     /// When a move is confirmed enough to alert and move the ledger.
     pub alerts: AlertRules,
     /// How long read entries, their claims and delivered alerts are kept
     /// (the ledger and its history are kept whole).
     pub keep: Duration,
+    /// How long a claimed feed or alert stays a process's before others may
+    /// take it (PostgreSQL), unless the process renews it.
+    pub lease: Duration,
     pub interval: Duration,
     pub jitter: Duration,
     pub feeds: Vec<Feed>,
@@ -413,6 +432,52 @@ impl Config {
             parse_duration(v.as_deref().unwrap_or(default)).map_err(|e| err(key, e))
         };
         let state_path = resolve(raw.state.path.as_deref().unwrap_or("stancewatch.db"));
+        let state_server = match &raw.state.url {
+            None => {
+                if raw.state.password_file.is_some()
+                    || raw.state.password_env.is_some()
+                    || raw.state.password_credential.is_some()
+                {
+                    return Err(err(
+                        "state.password_file",
+                        "a password source is set but no state.url".into(),
+                    ));
+                }
+                None
+            }
+            Some(_) if raw.state.path.is_some() => {
+                return Err(err(
+                    "state.url",
+                    "set either state.path (an SQLite file) or state.url (PostgreSQL), not both"
+                        .into(),
+                ));
+            }
+            Some(url) => {
+                if !(url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+                    return Err(err(
+                        "state.url",
+                        format!(
+                            "{url:?}: not a PostgreSQL address (postgresql://user@host/database)"
+                        ),
+                    ));
+                }
+                if let Err(e) = url.parse::<postgres::Config>() {
+                    return Err(err("state.url", format!("not a PostgreSQL address: {e}")));
+                }
+                let password = password_source(
+                    "state",
+                    &raw.state.password_file,
+                    &raw.state.password_env,
+                    &raw.state.password_credential,
+                    &resolve,
+                )
+                .map_err(|(k, p)| err(&k, p))?;
+                Some(StateServer {
+                    url: url.clone(),
+                    password,
+                })
+            }
+        };
         let interval = dur("poll.interval", &raw.poll.interval, "15m")?;
         if interval < Duration::from_secs(1) {
             return Err(err("poll.interval", "must be at least 1s".into()));
@@ -542,27 +607,14 @@ impl Config {
                                 "must be between 1 and 65535".into(),
                             ));
                         }
-                        let sources = [
-                            e.password_file.is_some(),
-                            e.password_env.is_some(),
-                            e.password_credential.is_some(),
-                        ];
-                        if sources.iter().filter(|x| **x).count() > 1 {
-                            return Err(err(
-                                "email.password_file",
-                                "set only one of password_file, password_env, password_credential"
-                                    .into(),
-                            ));
-                        }
-                        let password = if let Some(p) = &e.password_file {
-                            Some(PasswordSource::File(resolve(p)))
-                        } else if let Some(v) = &e.password_env {
-                            Some(PasswordSource::Env(v.clone()))
-                        } else {
-                            e.password_credential
-                                .as_ref()
-                                .map(|c| PasswordSource::Credential(c.clone()))
-                        };
+                        let password = password_source(
+                            "email",
+                            &e.password_file,
+                            &e.password_env,
+                            &e.password_credential,
+                            &resolve,
+                        )
+                        .map_err(|(k, p)| err(&k, p))?;
                         if password.is_some() && e.username.is_none() {
                             return Err(err(
                                 "email.username",
@@ -654,6 +706,16 @@ impl Config {
             },
         };
         let keep = dur("state.keep", &raw.state.keep, "365d")?;
+        let lease = dur("state.lease", &raw.state.lease, "5m")?;
+        if lease < Duration::from_secs(1) {
+            return Err(err("state.lease", "must be at least 1s".into()));
+        }
+        if raw.state.lease.is_some() && raw.state.url.is_none() {
+            return Err(err(
+                "state.lease",
+                "only with state.url: an SQLite file is one pass at a time".into(),
+            ));
+        }
         // an entry forgotten while a feed still lists it would be new again:
         // entries older than max_age are not read, so keep must outlast it
         if keep <= fetch.max_age + Duration::from_secs(86_400) {
@@ -700,8 +762,10 @@ impl Config {
         Ok(Config {
             source: path.to_path_buf(),
             state_path,
+            state_server,
             alerts,
             keep,
+            lease,
             interval,
             jitter,
             feeds,
@@ -754,6 +818,9 @@ impl Config {
     /// exist yet, the nearest folder above it, where it will be created)
     /// must take a new file.
     pub fn check_state_folder(&self) -> Result<(), ConfigError> {
+        if self.state_server.is_some() {
+            return Ok(());
+        }
         let err = |problem: String| ConfigError {
             file: self.source.display().to_string(),
             key: "state.path".into(),
@@ -809,9 +876,66 @@ pub fn describe(c: &Config) -> String {
         c.source.display(),
         c.feeds.len(),
         c.interval.as_secs(),
-        c.state_path.display(),
+        c.state_location(),
         mail
     )
+}
+
+/// The one password source of a section (`email` or `state`), if any:
+/// `password_file` (relative to the config's folder), `password_env` or
+/// `password_credential`. An error is (key, problem).
+fn password_source(
+    section: &str,
+    file: &Option<String>,
+    env: &Option<String>,
+    credential: &Option<String>,
+    resolve: &dyn Fn(&str) -> PathBuf,
+) -> Result<Option<PasswordSource>, (String, String)> {
+    let set = [file.is_some(), env.is_some(), credential.is_some()];
+    if set.iter().filter(|x| **x).count() > 1 {
+        return Err((
+            format!("{section}.password_file"),
+            "set only one of password_file, password_env, password_credential".into(),
+        ));
+    }
+    Ok(if let Some(p) = file {
+        Some(PasswordSource::File(resolve(p)))
+    } else if let Some(v) = env {
+        Some(PasswordSource::Env(v.clone()))
+    } else {
+        credential
+            .as_ref()
+            .map(|c| PasswordSource::Credential(c.clone()))
+    })
+}
+
+impl Config {
+    /// Where the state is kept, with the database password read from its
+    /// source when one is set.
+    pub fn state_location(&self) -> crate::state::Location {
+        match &self.state_server {
+            None => crate::state::Location::File(self.state_path.clone()),
+            Some(s) => crate::state::Location::Server {
+                url: s.url.clone(),
+                password: None,
+            },
+        }
+    }
+
+    /// [`Config::state_location`] with the password read: what opening the
+    /// state needs.
+    pub fn state_access(&self) -> anyhow::Result<crate::state::Location> {
+        let mut at = self.state_location();
+        if let (crate::state::Location::Server { password, .. }, Some(s)) =
+            (&mut at, &self.state_server)
+            && let Some(src) = &s.password
+        {
+            let p = crate::notify::mailer::read_password(src)
+                .map_err(|e| anyhow::anyhow!("state: {e:#}"))?;
+            *password = Some(p.expose().to_string());
+        }
+        Ok(at)
+    }
 }
 
 #[cfg(test)]

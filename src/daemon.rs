@@ -241,12 +241,13 @@ impl Job for Daemon {
 
     fn reload(&mut self) -> Result<()> {
         let (cfg, engine) = prepare(&self.config_path)?;
-        if cfg.state_path != self.cfg.state_path {
-            warn!("reload: [state] path changed; it takes effect at the next start");
+        if cfg.state_location() != self.cfg.state_location() {
+            warn!("reload: [state] path or url changed; it takes effect at the next start");
         }
         crate::init_state(&mut self.state, &engine)?;
         self.cfg = Config {
             state_path: self.cfg.state_path.clone(),
+            state_server: self.cfg.state_server.clone(),
             ..cfg
         };
         self.engine = engine;
@@ -270,7 +271,7 @@ impl Job for Daemon {
 /// Runs until a stop signal; returns Ok on a clean stop.
 pub async fn run(config_path: &Path) -> Result<()> {
     let (cfg, engine) = prepare(config_path)?;
-    let mut state = State::open(&cfg.state_path)?;
+    let mut state = State::open_at(&cfg.state_access()?)?;
     crate::init_state(&mut state, &engine)?;
     let metrics = Arc::new(Mutex::new(Metrics::new(cfg.feeds.len())));
     if let Some(addr) = cfg.listen {
@@ -280,7 +281,7 @@ pub async fn run(config_path: &Path) -> Result<()> {
         info!(%addr, "serving /, /shifts.atom, /healthz and /metrics");
         let stale = 3 * cfg.interval + Duration::from_secs(300);
         let pages = metrics::Pages {
-            state_path: cfg.state_path.clone(),
+            state: cfg.state_access()?,
             engine: engine.clone(),
         };
         tokio::spawn(metrics::serve(

@@ -158,8 +158,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let c = Config::load(&config)?;
             // what a pass needs besides the file: a state folder it can
-            // write, a profile and seeds that compile
+            // write (or a database it can reach), a profile and seeds that
+            // compile
             c.check_state_folder()?;
+            if c.state_server.is_some() {
+                c.state_access()
+                    .and_then(|at| State::open_at(&at))
+                    .map_err(|e| ConfigError {
+                        file: config.display().to_string(),
+                        key: "state.url".into(),
+                        problem: format!("{e:#}"),
+                    })?;
+            }
             let engine = Engine::from_config(Some(&c)).map_err(|e| ConfigError {
                 file: config.display().to_string(),
                 key: "analysis".into(),
@@ -183,7 +193,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let cfg = Config::load(&config)?;
             let engine = std::sync::Arc::new(Engine::from_config(Some(&cfg))?);
-            let mut state = State::open(&cfg.state_path)?;
+            let mut state = State::open_at(&cfg.state_access()?)?;
             stancewatch::init_state(&mut state, &engine)?;
             let (control, stop) = pass::Control::new();
             let opts = pass::Options {
@@ -300,7 +310,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Feeds { config } => {
             let cfg = Config::load(&config)?;
-            let state = State::open(&cfg.state_path)?;
+            let state = State::open_at(&cfg.state_access()?)?;
             writeln!(
                 out,
                 "{:<50} {:<22} {:>5}  {:<22} last error / validators",
@@ -353,7 +363,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn open_ledger(config: &std::path::Path) -> anyhow::Result<(Engine, State)> {
     let cfg = Config::load(config)?;
     let engine = Engine::from_config(Some(&cfg))?;
-    let mut state = State::open(&cfg.state_path)?;
+    let mut state = State::open_at(&cfg.state_access()?)?;
     stancewatch::init_state(&mut state, &engine)?;
     Ok((engine, state))
 }

@@ -224,13 +224,13 @@ impl Metrics {
 /// the daemon started with (its baseline and profile).
 #[derive(Clone)]
 pub struct Pages {
-    pub state_path: std::path::PathBuf,
+    pub state: crate::state::Location,
     pub engine: Arc<crate::engine::Engine>,
 }
 
 impl Pages {
     fn render(&self, what: &str) -> anyhow::Result<String> {
-        let state = State::open(&self.state_path)?;
+        let state = State::open_at(&self.state)?;
         let now = chrono::Utc::now();
         match what {
             "atom" => {

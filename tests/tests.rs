@@ -11,5 +11,6 @@ mod daemon;
 mod end_to_end;
 mod engine;
 mod hostile;
+mod postgres;
 mod private;
 mod systemd;

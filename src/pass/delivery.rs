@@ -13,8 +13,10 @@ pub async fn deliver(
     now: DateTime<Utc>,
     ctl: &Control,
     flush: bool,
+    lease: std::time::Duration,
 ) -> Result<()> {
-    let owed = state.owed(now, flush)?;
+    // on a shared state, the alerts this process claims: no two send one
+    let owed = state.take_owed(now, flush, claimant(), lease)?;
     if owed.is_empty() {
         return Ok(());
     }

@@ -225,7 +225,9 @@ impl Reading<'_> {
                             next_ok,
                         )?;
                     } else {
-                        state.feed_ok(&url, parsed.title.as_deref(), None, now, next_ok)?;
+                        // due again until its entries are read: a pass
+                        // that dies before that leaves the feed to the next
+                        state.feed_reading(&url, parsed.title.as_deref(), now)?;
                         self.open_feeds.insert(
                             url.clone(),
                             OpenFeed {
@@ -287,15 +289,8 @@ impl Reading<'_> {
         let open = self.open_feeds.remove(feed_url).expect("just seen");
         // an entry waiting for another try keeps the old validators, so the
         // feed is read in full (and the entry tried) next time
-        if !open.pending {
-            state.feed_ok(
-                feed_url,
-                None,
-                Some((&open.validators, open.ttl)),
-                self.now,
-                open.next_poll,
-            )?;
-        }
+        let body = (!open.pending).then_some((&open.validators, open.ttl));
+        state.feed_ok(feed_url, None, body, self.now, open.next_poll)?;
         Ok(())
     }
 }

@@ -145,12 +145,30 @@ pub async fn run_once(
     opts: &Options,
 ) -> Result<Summary> {
     let r = pass(cfg, engine, state, opts).await;
-    if r.is_err()
-        && let Err(e) = state.rollback_batch()
-    {
-        warn!(error = %e, "the failed pass's open batch could not be rolled back");
+    if r.is_err() {
+        if let Err(e) = state.rollback_batch() {
+            warn!(error = %e, "the failed pass's open batch could not be rolled back");
+        }
+        if let Err(e) = state.release_claims(claimant()) {
+            warn!(error = %e, "the failed pass's claims could not be let go (they lapse with state.lease)");
+        }
     }
     r
+}
+
+/// This process's name in the claims it makes on a shared state.
+pub fn claimant() -> &'static str {
+    static ME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ME.get_or_init(|| {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "host".into());
+        let nonce = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        format!("{host}:{}:{nonce:08x}", std::process::id())
+    })
 }
 
 async fn pass(
@@ -210,22 +228,22 @@ async fn pass(
     }
     // stories of earlier passes are searched in the database; this pass's
     // own are also kept in a filter, so a first pass searches only on a hit
-    let earlier_stories = state.has_stories()?;
+    // (on a shared state other processes add stories all the time)
+    let earlier_stories = state.is_shared() || state.has_stories()?;
     // feeds and their pages flow through one loop: a feed's new entries
     // queue up as pages to fetch, new feeds are asked for only while the
     // queue is short, so memory does not grow with the number of feeds
-    let mut due = Vec::new();
-    for f in &cfg.feeds {
-        let row = state.feed(f.url.as_str())?;
-        if opts.only_due
-            && let Some(next) = row.next_poll
-            && next > now
-        {
-            summary.feeds_skipped += 1;
-            continue;
-        }
-        due.push((f.clone(), row));
-    }
+    // feeds are handed out as the loop asks for them; on a shared state
+    // each is claimed first, a few at a time, so processes split them
+    let mut due = Due {
+        feeds: cfg.feeds.iter(),
+        ready: VecDeque::new(),
+        claim: !opts.dry_run,
+        only_due: opts.only_due,
+        now,
+        lease: cfg.lease,
+        skipped: 0,
+    };
     let email = cfg.email.clone();
     let dry_dir = match email.as_ref().map(|e| &e.delivery) {
         Some(Delivery::Maildir(d)) => d.clone(),
@@ -240,7 +258,7 @@ async fn pass(
         earlier_stories,
         progress: Progress {
             on: opts.progress,
-            feeds_total: due.len(),
+            feeds_total: cfg.feeds.len(),
             feeds: 0,
             pages_total: 0,
             pages: 0,
@@ -270,12 +288,12 @@ async fn pass(
     // every request of the pass; those still running at its end are dropped
     let mut tasks = tokio::task::JoinSet::new();
     let limit = cfg.fetch.concurrency.max(1);
-    let mut due = due.into_iter();
     let mut queue: VecDeque<Work> = VecDeque::new();
     let (mut feeds_running, mut pages_running) = (0usize, 0usize);
     let ctl = &opts.control;
     // records go to the database in batches of about a second's work
     let mut batch_started = std::time::Instant::now();
+    let mut renewed = std::time::Instant::now();
     if !opts.dry_run {
         state.begin_batch()?;
     }
@@ -314,7 +332,7 @@ async fn pass(
             }
             while feeds_running < limit
                 && queue.len() < QUEUED_PAGES
-                && let Some((f, row)) = due.next()
+                && let Some((f, row)) = due.next(state)?
             {
                 feeds_running += 1;
                 let validators = if opts.dry_run {
@@ -388,10 +406,16 @@ async fn pass(
         while tasks.try_join_next().is_some() {}
         if !opts.dry_run && batch_started.elapsed() >= BATCH {
             state.commit_batch()?;
+            if renewed.elapsed() >= cfg.lease / 3 {
+                let until = Utc::now() + chrono::Duration::from_std(cfg.lease).unwrap_or_default();
+                state.renew_claims(claimant(), until)?;
+                renewed = std::time::Instant::now();
+            }
             state.begin_batch()?;
             batch_started = std::time::Instant::now();
         }
     }
+    r.summary.feeds_skipped += due.skipped;
     // requests still under way are dropped: feeds not heard from are polled
     // next time, and a feed whose entries were not all read keeps its old
     // validators, so they are new again next time
@@ -460,9 +484,11 @@ async fn pass(
         if let Some(em) = &email
             && !ctl.stopping()
         {
-            deliver(state, em, &mut summary, now, ctl, opts.flush).await?;
+            deliver(state, em, &mut summary, now, ctl, opts.flush, cfg.lease).await?;
         }
         summary.alerts_owed = state.outbox_counts()?.0;
+        // feeds not reached (a stop) and alerts not sent are free again
+        state.release_claims(claimant())?;
     }
     summary.stopped = ctl.stopping();
     summary.next_due = next_due(cfg, state)?;
@@ -479,16 +505,17 @@ async fn pass(
     Ok(summary)
 }
 
-/// Waits for the pass lock of the state file; `None` when asked to stop
-/// while waiting.
+/// Waits for the pass lock of the state; `None` when asked to stop while
+/// waiting.
 async fn hold_pass_lock(cfg: &Config, ctl: &Control) -> Result<Option<PassLock>> {
     let mut told = false;
+    let at = cfg.state_access()?;
     loop {
-        if let Some(l) = PassLock::try_acquire(&cfg.state_path)? {
+        if let Some(l) = PassLock::try_acquire_at(&at)? {
             return Ok(Some(l));
         }
         if !told {
-            info!(state = %cfg.state_path.display(), "another pass is running on this state; waiting for it");
+            info!(state = %cfg.state_location(), "another pass is running on this state; waiting for it");
             told = true;
         }
         tokio::select! {
@@ -498,12 +525,72 @@ async fn hold_pass_lock(cfg: &Config, ctl: &Control) -> Result<Option<PassLock>>
     }
 }
 
+/// How many feeds a pass claims at once on a shared state: enough to keep
+/// its fetches busy, few enough that a process starting alongside finds
+/// feeds left.
+const CLAIM_CHUNK: usize = 16;
+
+/// The feeds a pass polls, handed out as its loop asks for them: those due
+/// (all of them without `only_due`) and, on a shared state, claimed by this
+/// process.
+struct Due<'a> {
+    feeds: std::slice::Iter<'a, crate::config::Feed>,
+    ready: VecDeque<(crate::config::Feed, crate::state::FeedRow)>,
+    claim: bool,
+    only_due: bool,
+    now: DateTime<Utc>,
+    lease: Duration,
+    skipped: usize,
+}
+
+impl Due<'_> {
+    fn next(
+        &mut self,
+        state: &mut State,
+    ) -> Result<Option<(crate::config::Feed, crate::state::FeedRow)>> {
+        loop {
+            if let Some(x) = self.ready.pop_front() {
+                return Ok(Some(x));
+            }
+            let chunk: Vec<&crate::config::Feed> = self.feeds.by_ref().take(CLAIM_CHUNK).collect();
+            if chunk.is_empty() {
+                return Ok(None);
+            }
+            let urls: Vec<String> = chunk.iter().map(|f| f.url.to_string()).collect();
+            let mine = if self.claim {
+                state.claim_feeds(&urls, self.only_due, self.now, claimant(), self.lease)?
+            } else {
+                urls.iter().cloned().collect()
+            };
+            for f in chunk {
+                if !mine.contains(f.url.as_str()) {
+                    self.skipped += 1;
+                    continue;
+                }
+                let row = state.feed(f.url.as_str())?;
+                if self.only_due
+                    && let Some(next) = row.next_poll
+                    && next > self.now
+                {
+                    self.skipped += 1;
+                    continue;
+                }
+                self.ready.push_back((f.clone(), row));
+            }
+        }
+    }
+}
+
 /// When the first configured feed is next due (now for one never polled).
 fn next_due(cfg: &Config, state: &State) -> Result<Option<DateTime<Utc>>> {
     let mut first: Option<DateTime<Utc>> = None;
     for f in &cfg.feeds {
         let row = state.feed(f.url.as_str())?;
-        let at = row.next_poll.unwrap_or(DateTime::<Utc>::MIN_UTC);
+        // a feed another process is polling is not due before its claim ends
+        let at = row
+            .next_poll
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+            .max(row.claimed_until.unwrap_or(DateTime::<Utc>::MIN_UTC));
         first = Some(first.map_or(at, |f| f.min(at)));
     }
     Ok(first)

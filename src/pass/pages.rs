@@ -126,6 +126,12 @@ impl Reading<'_> {
                     analysis,
                     fingerprint,
                 }) => {
+                    // other processes on a shared state may have moved the
+                    // ledger or read the story: the ledger is taken (until the
+                    // batch commits), and read again if it moved
+                    if !opts.dry_run {
+                        state.hold_ledger(ledger, ledger_changes)?;
+                    }
                     // a story already read (by another entry: an entry changed in
                     // place is no copy of itself)?
                     let keys = fingerprint.as_ref().map(Signature::band_keys);

@@ -1,154 +1,29 @@
-//! SQLite state: feeds and their validators, entries seen, claims, the
-//! current ledger with its history, and the outbox of owed alerts.
+//! The state: feeds and their validators, entries seen, claims, the
+//! current ledger with its history, and the outbox of owed alerts; in an
+//! SQLite file, or in a PostgreSQL database several processes share.
 //!
 //! All SQL lives here. An article's claims, the ledger changes its shifts
 //! make and the alert they owe are written in one transaction; an alert is
 //! marked sent only after the mail server accepted it.
 
-use std::path::Path;
+mod db;
+mod schema;
+
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
+
+use db::{Db, Row, Value, args};
+use schema::{SCHEMA, migrate};
 
 use crate::analyze::{Claim, Stance};
 use crate::compare::Shift;
 use crate::fetch::Validators;
 use crate::ledger::{Cell, Evidence, Ledger};
 use crate::neardup::Signature;
-
-const SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS feeds (
-    url TEXT PRIMARY KEY,
-    title TEXT,
-    etag TEXT,
-    last_modified TEXT,
-    last_success TEXT,
-    last_error TEXT,
-    last_error_at TEXT,
-    failures INTEGER NOT NULL DEFAULT 0,
-    next_poll TEXT,
-    first_seen TEXT NOT NULL,
-    ttl INTEGER                    -- the feed's own poll interval, seconds
-);
-CREATE TABLE IF NOT EXISTS entries (
-    feed_url TEXT NOT NULL,
-    entry_id TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
-    title TEXT NOT NULL,
-    link TEXT,
-    published TEXT,
-    status TEXT NOT NULL,          -- analysed | skipped_old | pending | failed | duplicate
-    attempts INTEGER NOT NULL DEFAULT 0,
-    error TEXT,
-    relevant INTEGER,
-    seen_at TEXT NOT NULL,
-    fingerprint BLOB,              -- MinHash signature of the article's text
-    outlet TEXT,
-    dup_of TEXT,                   -- link of the story this one repeats
-    PRIMARY KEY (feed_url, entry_id)
-);
-CREATE INDEX IF NOT EXISTS entries_seen ON entries (seen_at);
--- the near-duplicate search: one row per band key of a story's signature
-CREATE TABLE IF NOT EXISTS story_bands (
-    key INTEGER NOT NULL,
-    entry INTEGER NOT NULL,        -- rowid in entries
-    PRIMARY KEY (key, entry)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS story_bands_entry ON story_bands (entry);
-CREATE TABLE IF NOT EXISTS claims (
-    id INTEGER PRIMARY KEY,
-    feed_url TEXT NOT NULL,
-    entry_id TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    topic TEXT NOT NULL,
-    stance TEXT NOT NULL,
-    speaker TEXT NOT NULL,
-    confidence REAL NOT NULL,
-    sentence TEXT NOT NULL,
-    recorded_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS claims_cell ON claims (actor, topic);
-CREATE INDEX IF NOT EXISTS claims_recorded ON claims (recorded_at);
-CREATE TABLE IF NOT EXISTS ledger (
-    actor TEXT NOT NULL,
-    topic TEXT NOT NULL,
-    stance TEXT NOT NULL,
-    sentence TEXT NOT NULL,
-    source TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    PRIMARY KEY (actor, topic)
-);
-CREATE TABLE IF NOT EXISTS ledger_history (
-    id INTEGER PRIMARY KEY,
-    actor TEXT NOT NULL,
-    topic TEXT NOT NULL,
-    from_stance TEXT,
-    to_stance TEXT NOT NULL,
-    sentence TEXT NOT NULL,
-    source TEXT NOT NULL,
-    at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY,
-    alert_key TEXT NOT NULL UNIQUE,
-    subject TEXT NOT NULL,
-    message BLOB NOT NULL,
-    created_at TEXT NOT NULL,
-    status TEXT NOT NULL,          -- owed | sent | failed
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt TEXT,
-    last_error TEXT,
-    sent_at TEXT,
-    text_part TEXT NOT NULL DEFAULT '',
-    html_part TEXT NOT NULL DEFAULT '',
-    shift_headers TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS outbox_created ON outbox (created_at);
--- every report of a move: waiting for corroboration (pending), part of a
--- confirmed move (confirmed, with the history row), a later report of a
--- confirmed stance (repeat), or dropped (expired)
-CREATE TABLE IF NOT EXISTS sources (
-    id INTEGER PRIMARY KEY,
-    actor TEXT NOT NULL,
-    topic TEXT NOT NULL,
-    from_stance TEXT,
-    stance TEXT NOT NULL,
-    site TEXT NOT NULL,
-    url TEXT,
-    outlet TEXT,
-    sentence TEXT NOT NULL,
-    confidence REAL NOT NULL,
-    seen_at TEXT NOT NULL,
-    status TEXT NOT NULL,          -- pending | confirmed | repeat | expired
-    history INTEGER                -- ledger_history row
-);
-CREATE INDEX IF NOT EXISTS sources_move ON sources (actor, topic, stance, status);
-CREATE INDEX IF NOT EXISTS sources_history ON sources (history);
-CREATE INDEX IF NOT EXISTS sources_seen ON sources (seen_at);
--- a move an analyst reverted: the same report (cell, stance, link) is not
--- taken again
-CREATE TABLE IF NOT EXISTS rejections (
-    actor TEXT NOT NULL,
-    topic TEXT NOT NULL,
-    stance TEXT NOT NULL,
-    url TEXT NOT NULL,
-    PRIMARY KEY (actor, topic, stance, url)
-);
-"#;
-
-fn source_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SourceRow> {
-    Ok(SourceRow {
-        site: r.get(0)?,
-        url: r.get(1)?,
-        outlet: r.get(2)?,
-        sentence: r.get(3)?,
-        confidence: r.get(4)?,
-        seen_at: time(r.get(5)?).unwrap_or(DateTime::<Utc>::MIN_UTC),
-    })
-}
 
 /// A stored time (RFC 3339), read back.
 fn time(s: Option<String>) -> Option<DateTime<Utc>> {
@@ -177,14 +52,16 @@ pub struct FeedRow {
     pub known: bool,
     /// The feed's own poll interval, from its last body.
     pub ttl: Option<Duration>,
+    /// Until when another process has claimed it (PostgreSQL).
+    pub claimed_until: Option<DateTime<Utc>>,
 }
 
-/// An exclusive hold on one state database for the length of a pass
-/// (an advisory lock on `STATE.lock`, released when dropped or when the
-/// process dies).
-#[derive(Debug)]
-pub struct PassLock {
-    _file: std::fs::File,
+/// An exclusive hold on one state file for the length of a pass (an
+/// advisory lock on `STATE.lock`, released when dropped or when the process
+/// dies).
+pub enum PassLock {
+    File(std::fs::File),
+    Shared,
 }
 
 impl PassLock {
@@ -204,11 +81,21 @@ impl PassLock {
             .open(&path)
             .with_context(|| format!("{}: cannot open the lock file", path.display()))?;
         match file.try_lock() {
-            Ok(()) => Ok(Some(PassLock { _file: file })),
+            Ok(()) => Ok(Some(PassLock::File(file))),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
             Err(std::fs::TryLockError::Error(e)) => {
                 Err(anyhow::Error::new(e).context(format!("{}: cannot lock", path.display())))
             }
+        }
+    }
+
+    /// Takes the lock of the state at `at`, or `None` when another process
+    /// holds it. A PostgreSQL state has no such lock: processes share its
+    /// feeds and alerts by claiming them.
+    pub fn try_acquire_at(at: &Location) -> Result<Option<PassLock>> {
+        match at {
+            Location::File(p) => PassLock::try_acquire(p),
+            Location::Server { .. } => Ok(Some(PassLock::Shared)),
         }
     }
 }
@@ -404,93 +291,83 @@ pub struct StoryRef {
     pub outlet: String,
 }
 
+/// The state of one deployment: an SQLite file, or a PostgreSQL database
+/// that several processes share.
 pub struct State {
-    conn: Connection,
+    db: Db,
 }
 
-/// Brings a database made by an older version up to this schema.
-fn migrate(conn: &Connection) -> Result<()> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    let add_missing = |table: &str, cols: &[(&str, &str)]| -> Result<()> {
-        let mut st = conn.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?;
-        let have: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-        for (col, decl) in cols {
-            if !have.iter().any(|c| c == col) {
-                conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {col} {decl}"))?;
-            }
+/// Where the state is kept.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Location {
+    /// An SQLite file (created with its folder when missing).
+    File(PathBuf),
+    /// A PostgreSQL database (`postgresql://…`), with the password when it
+    /// is not in the address.
+    Server {
+        url: String,
+        password: Option<String>,
+    },
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::File(p) => write!(f, "{}", p.display()),
+            Location::Server { url, .. } => match url::Url::parse(url) {
+                Ok(mut u) if u.password().is_some() => {
+                    let _ = u.set_password(Some("***"));
+                    write!(f, "{u}")
+                }
+                _ => write!(f, "{url}"),
+            },
         }
-        Ok(())
-    };
-    if version < 2 {
-        let text = "TEXT NOT NULL DEFAULT ''";
-        add_missing(
-            "outbox",
-            &[
-                ("text_part", text),
-                ("html_part", text),
-                ("shift_headers", text),
-            ],
-        )?;
-        conn.pragma_update(None, "user_version", 2)?;
     }
-    if version < 3 {
-        add_missing(
-            "entries",
-            &[
-                ("fingerprint", "BLOB"),
-                ("outlet", "TEXT"),
-                ("dup_of", "TEXT"),
-            ],
-        )?;
-        conn.execute_batch("CREATE INDEX IF NOT EXISTS entries_seen ON entries (seen_at)")?;
-        conn.pragma_update(None, "user_version", 3)?;
+}
+
+fn source_row(r: &Row) -> SourceRow {
+    SourceRow {
+        site: r.text(0),
+        url: r.opt_text(1),
+        outlet: r.opt_text(2),
+        sentence: r.text(3),
+        confidence: r.real(4),
+        seen_at: time(r.opt_text(5)).unwrap_or(DateTime::<Utc>::MIN_UTC),
     }
-    if version < 4 {
-        add_missing("feeds", &[("ttl", "INTEGER")])?;
-        conn.pragma_update(None, "user_version", 4)?;
+}
+
+const SOURCE_COLUMNS: &str = "site, url, outlet, sentence, confidence, seen_at";
+
+const OUTBOX_COLUMNS: &str =
+    "id, alert_key, subject, message, attempts, created_at, text_part, html_part, shift_headers";
+
+fn outbox_row(r: &Row) -> OutboxRow {
+    OutboxRow {
+        id: r.int(0),
+        alert_key: r.text(1),
+        subject: r.text(2),
+        message: r.blob(3).unwrap_or_default(),
+        attempts: r.int(4),
+        created_at: time(r.opt_text(5)).unwrap_or(DateTime::<Utc>::MIN_UTC),
+        text: r.text(6),
+        html: r.text(7),
+        shift_headers: r.text(8).lines().map(str::to_string).collect(),
     }
-    if version < 5 {
-        // signatures changed length with the banded search; older ones can
-        // no longer be compared and are dropped
-        conn.execute_batch("UPDATE entries SET fingerprint = NULL WHERE fingerprint IS NOT NULL")?;
-        conn.execute_batch("DELETE FROM story_bands")?;
-        conn.pragma_update(None, "user_version", 5)?;
-    }
-    if version < 6 {
-        // the hash functions of signatures changed: older signatures and
-        // their keys can no longer be compared
-        conn.execute_batch("UPDATE entries SET fingerprint = NULL WHERE fingerprint IS NOT NULL")?;
-        conn.execute_batch("DELETE FROM story_bands")?;
-        conn.pragma_update(None, "user_version", 6)?;
-    }
-    if version < 7 {
-        // the stories still remembered, by age: forgetting looks only at them
-        conn.execute_batch(
-            "CREATE INDEX IF NOT EXISTS entries_remembered ON entries (seen_at) WHERE fingerprint IS NOT NULL",
-        )?;
-        conn.pragma_update(None, "user_version", 7)?;
-    }
-    if version < 8 {
-        // who changed the ledger (the engine or an analyst), and why
-        add_missing(
-            "ledger_history",
-            &[("by", "TEXT NOT NULL DEFAULT 'engine'"), ("note", "TEXT")],
-        )?;
-        conn.pragma_update(None, "user_version", 8)?;
-    }
-    Ok(())
 }
 
 /// The statements of one [`State::record`].
-fn write_record(tx: &Connection, rec: &ArticleRecord<'_>, now_s: &str) -> Result<()> {
-    let rowid = tx.prepare_cached("INSERT INTO entries (feed_url, entry_id, content_hash, title, link, published, status, attempts, error, relevant, seen_at,
+fn write_record(db: &Db, rec: &ArticleRecord<'_>, now_s: &str) -> Result<()> {
+    let rowid = db
+        .one(
+            "INSERT INTO entries (feed_url, entry_id, content_hash, title, link, published, status, attempts, error, relevant, seen_at,
                fingerprint, outlet, dup_of)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT(feed_url, entry_id) DO UPDATE SET content_hash = excluded.content_hash, title = excluded.title,
                link = excluded.link, status = excluded.status, attempts = entries.attempts + 1, error = excluded.error,
                relevant = excluded.relevant, seen_at = excluded.seen_at, fingerprint = excluded.fingerprint,
                outlet = excluded.outlet, dup_of = excluded.dup_of
-             RETURNING rowid")?.query_row(params![
+             RETURNING rowid",
+            args![
                 rec.feed_url,
                 rec.entry_id,
                 rec.content_hash,
@@ -504,56 +381,87 @@ fn write_record(tx: &Connection, rec: &ArticleRecord<'_>, now_s: &str) -> Result
                 rec.fingerprint.map(|f| f.to_bytes()),
                 rec.outlet,
                 rec.dup_of
-            ], |r| r.get::<_, i64>(0))?;
+            ],
+        )?
+        .int(0);
     // the story's search keys: replaced for an entry read again, none for
     // a copy (the search finds originals)
-    tx.prepare_cached("DELETE FROM story_bands WHERE entry = ?1")?
-        .execute(params![rowid])?;
+    db.exec("DELETE FROM story_bands WHERE entry = ?1", args![rowid])?;
     if let (Some(sig), None) = (&rec.fingerprint, rec.dup_of) {
-        let mut ins =
-            tx.prepare_cached("INSERT OR IGNORE INTO story_bands (key, entry) VALUES (?1, ?2)")?;
         for k in sig.band_keys() {
-            ins.execute(params![k, rowid])?;
+            db.exec(
+                "INSERT INTO story_bands (key, entry) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                args![k, rowid],
+            )?;
         }
     }
     for c in rec.claims {
-        tx.prepare_cached("INSERT INTO claims (feed_url, entry_id, actor, topic, stance, speaker, confidence, sentence, recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?.execute(params![rec.feed_url, rec.entry_id, c.actor, c.topic, c.stance.as_str(), c.speaker, c.confidence, c.sentence, now_s])?;
+        db.exec(
+            "INSERT INTO claims (feed_url, entry_id, actor, topic, stance, speaker, confidence, sentence, recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            args![
+                rec.feed_url,
+                rec.entry_id,
+                &c.actor,
+                &c.topic,
+                c.stance.as_str(),
+                &c.speaker,
+                c.confidence,
+                &c.sentence,
+                now_s
+            ],
+        )?;
     }
     let source = rec.link.unwrap_or(rec.entry_id);
     let insert_source = |r: &Report, status: &str, history: Option<i64>| -> Result<()> {
-        tx.prepare_cached(
+        db.exec(
             "INSERT INTO sources (actor, topic, from_stance, stance, site, url, outlet, sentence, confidence, seen_at, status, history)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        )?
-        .execute(params![
-            r.actor,
-            r.topic,
-            r.from.map(|f| f.as_str()),
-            r.to.as_str(),
-            r.site,
-            r.url,
-            r.outlet,
-            r.sentence,
-            r.confidence,
-            now_s,
-            status,
-            history
-        ])?;
+            args![
+                &r.actor,
+                &r.topic,
+                r.from.map(|f| f.as_str()),
+                r.to.as_str(),
+                &r.site,
+                r.url.as_deref(),
+                r.outlet.as_deref(),
+                &r.sentence,
+                r.confidence,
+                now_s,
+                status,
+                history
+            ],
+        )?;
         Ok(())
     };
     for s in rec.shifts {
-        tx.prepare_cached("INSERT INTO ledger (actor, topic, stance, sentence, source, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT(actor, topic) DO UPDATE SET stance = excluded.stance, sentence = excluded.sentence,
-                   source = excluded.source, updated_at = excluded.updated_at")?.execute(params![s.actor, s.topic, s.to.as_str(), s.sentence, source, now_s])?;
-        let history = tx.prepare_cached("INSERT INTO ledger_history (actor, topic, from_stance, to_stance, sentence, source, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 RETURNING id")?.query_row(params![s.actor, s.topic, s.from.map(|f| f.as_str()), s.to.as_str(), s.sentence, source, now_s], |r| r.get::<_, i64>(0))?;
+        db.exec(
+            "INSERT INTO ledger (actor, topic, stance, sentence, source, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(actor, topic) DO UPDATE SET stance = excluded.stance, sentence = excluded.sentence,
+               source = excluded.source, updated_at = excluded.updated_at",
+            args![&s.actor, &s.topic, s.to.as_str(), &s.sentence, source, now_s],
+        )?;
+        let history = db
+            .one(
+                "INSERT INTO ledger_history (actor, topic, from_stance, to_stance, sentence, source, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+                args![
+                    &s.actor,
+                    &s.topic,
+                    s.from.map(|f| f.as_str()),
+                    s.to.as_str(),
+                    &s.sentence,
+                    source,
+                    now_s
+                ],
+            )?
+            .int(0);
         // the reports that waited for this move confirm it now
-        tx.prepare_cached(
+        db.exec(
             "UPDATE sources SET status = 'confirmed', history = ?4
              WHERE actor = ?1 AND topic = ?2 AND stance = ?3 AND status = 'pending'",
-        )?
-        .execute(params![s.actor, s.topic, s.to.as_str(), history])?;
+            args![&s.actor, &s.topic, s.to.as_str(), history],
+        )?;
         for r in rec
             .reports
             .iter()
@@ -568,27 +476,40 @@ fn write_record(tx: &Connection, rec: &ArticleRecord<'_>, now_s: &str) -> Result
             ReportKind::Pending => insert_source(r, "pending", None)?,
             ReportKind::Repeat => {
                 // once per link and stance: a page read again adds nothing
-                let known: bool = tx
-                    .prepare_cached(
+                let known = db
+                    .one(
                         "SELECT EXISTS (SELECT 1 FROM sources WHERE actor = ?1 AND topic = ?2 AND stance = ?3
-                           AND url IS ?4 AND status IN ('confirmed', 'repeat'))",
+                           AND url IS NOT DISTINCT FROM ?4 AND status IN ('confirmed', 'repeat'))",
+                        args![&r.actor, &r.topic, r.to.as_str(), r.url.as_deref()],
                     )?
-                    .query_row(params![r.actor, r.topic, r.to.as_str(), r.url], |x| x.get(0))?;
+                    .bool(0);
                 if !known {
-                    let history: Option<i64> = tx
-                        .prepare_cached(
+                    let history = db
+                        .one(
                             "SELECT MAX(id) FROM ledger_history WHERE actor = ?1 AND topic = ?2",
+                            args![&r.actor, &r.topic],
                         )?
-                        .query_row(params![r.actor, r.topic], |x| x.get(0))?;
+                        .opt_int(0);
                     insert_source(r, "repeat", history)?;
                 }
             }
         }
     }
     if let Some(a) = &rec.alert {
-        tx.prepare_cached("INSERT INTO outbox (alert_key, subject, message, created_at, status, text_part, html_part, shift_headers)
-                 VALUES (?1, ?2, ?3, ?4, 'owed', ?5, ?6, ?7)
-                 ON CONFLICT(alert_key) DO NOTHING")?.execute(params![a.key, a.subject, a.raw, now_s, a.text, a.html, a.shift_headers.join("\n")])?;
+        db.exec(
+            "INSERT INTO outbox (alert_key, subject, message, created_at, status, text_part, html_part, shift_headers)
+             VALUES (?1, ?2, ?3, ?4, 'owed', ?5, ?6, ?7)
+             ON CONFLICT(alert_key) DO NOTHING",
+            args![
+                &a.key,
+                &a.subject,
+                a.raw.as_slice(),
+                now_s,
+                &a.text,
+                &a.html,
+                a.shift_headers.join("\n")
+            ],
+        )?;
     }
     Ok(())
 }
@@ -618,7 +539,29 @@ impl State {
         conn.execute_batch(SCHEMA)
             .with_context(|| format!("{}: cannot create the schema", path.display()))?;
         migrate(&conn).with_context(|| format!("{}: cannot upgrade the schema", path.display()))?;
-        Ok(State { conn })
+        Ok(State {
+            db: Db::Sqlite(conn),
+        })
+    }
+
+    /// Opens the state where the configuration keeps it: a file, or a
+    /// PostgreSQL database (its schema created or upgraded on first use).
+    pub fn open_at(at: &Location) -> Result<State> {
+        match at {
+            Location::File(p) => State::open(p),
+            Location::Server { url, password } => {
+                let pg = db::Pg::connect(url, password.as_deref())?;
+                let mut db = Db::Postgres { pg, in_tx: false };
+                schema::migrate_postgres(&mut db)
+                    .with_context(|| format!("{at}: cannot create or upgrade the schema"))?;
+                Ok(State { db })
+            }
+        }
+    }
+
+    /// Whether the state is a server shared with other processes.
+    pub fn is_shared(&self) -> bool {
+        self.db.is_postgres()
     }
 
     /// Makes the stored ledger the baseline when the baseline changed (or
@@ -629,74 +572,68 @@ impl State {
         fingerprint: &str,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let old: Option<String> = self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = 'baseline'", [], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if old.as_deref() == Some(fingerprint) {
-            return Ok(false);
-        }
-        let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM ledger", [])?;
-        for c in baseline.cells() {
-            let ev = c.evidence.first();
-            tx.execute(
-                "INSERT INTO ledger (actor, topic, stance, sentence, source, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    c.actor,
-                    c.topic,
-                    c.stance.as_str(),
-                    ev.map(|e| e.sentence.as_str()).unwrap_or(""),
-                    ev.map(|e| e.source.as_str()).unwrap_or("baseline"),
-                    ts(now)
-                ],
+        let fingerprint = fingerprint.to_string();
+        self.db.atomically(|db| {
+            // two processes starting at once: the second waits and finds
+            // the first one's baseline
+            if db.is_postgres() {
+                db.exec("LOCK TABLE meta IN SHARE ROW EXCLUSIVE MODE", args![])?;
+            }
+            let old = db
+                .row("SELECT value FROM meta WHERE key = 'baseline'", args![])?
+                .map(|r| r.text(0));
+            if old.as_deref() == Some(fingerprint.as_str()) {
+                return Ok(false);
+            }
+            db.exec("DELETE FROM ledger", args![])?;
+            for c in baseline.cells() {
+                let ev = c.evidence.first();
+                db.exec(
+                    "INSERT INTO ledger (actor, topic, stance, sentence, source, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    args![
+                        &c.actor,
+                        &c.topic,
+                        c.stance.as_str(),
+                        ev.map(|e| e.sentence.as_str()).unwrap_or(""),
+                        ev.map(|e| e.source.as_str()).unwrap_or("baseline"),
+                        ts(now)
+                    ],
+                )?;
+            }
+            db.exec(
+                "INSERT INTO meta (key, value) VALUES ('baseline', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                args![fingerprint.as_str()],
             )?;
-        }
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('baseline', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![fingerprint],
-        )?;
-        tx.commit()?;
-        Ok(true)
+            Ok(true)
+        })
     }
 
-    /// The current ledger: the baseline plus the shifts accepted since.
     /// How many ledger changes were ever recorded.
     pub fn ledger_changes(&self) -> Result<u64> {
-        let n: i64 = self
-            .conn
-            .query_row("SELECT COUNT(*) FROM ledger_history", [], |r| r.get(0))?;
+        let n = self
+            .db
+            .one("SELECT COUNT(*) FROM ledger_history", args![])?
+            .int(0);
         Ok(n as u64)
     }
 
+    /// The current ledger: the baseline plus the shifts accepted since.
     pub fn ledger(&self) -> Result<Ledger> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT actor, topic, stance, sentence, source FROM ledger")?;
         let mut l = Ledger::default();
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-            ))
-        })?;
-        for row in rows {
-            let (actor, topic, stance, sentence, source) = row?;
-            let Some(stance) = Stance::parse(&stance) else {
+        for r in self.db.query(
+            "SELECT actor, topic, stance, sentence, source FROM ledger",
+            args![],
+        )? {
+            let Some(stance) = Stance::parse(&r.text(2)) else {
                 continue;
             };
             l.set(Cell {
-                actor,
-                topic,
+                actor: r.text(0),
+                topic: r.text(1),
                 stance,
                 evidence: vec![Evidence {
-                    source,
-                    sentence,
+                    source: r.text(4),
+                    sentence: r.text(3),
                     confidence: 1.0,
                     stance_words: Vec::new(),
                 }],
@@ -707,37 +644,33 @@ impl State {
     }
 
     pub fn feed(&self, url: &str) -> Result<FeedRow> {
-        let row = self
-            .conn
-            .prepare_cached(
-                "SELECT title, etag, last_modified, last_success, last_error, failures, next_poll, ttl FROM feeds WHERE url = ?1",
-            )?
-            .query_row(
-                params![url],
-                |r| {
-                    Ok(FeedRow {
-                        url: url.to_string(),
-                        title: r.get(0)?,
-                        validators: Validators {
-                            etag: r.get(1)?,
-                            last_modified: r.get(2)?,
-                        },
-                        last_success: time(r.get(3)?),
-                        last_error: r.get(4)?,
-                        failures: r.get(5)?,
-                        next_poll: time(r.get(6)?),
-                        known: true,
-                        ttl: r
-                            .get::<_, Option<i64>>(7)?
-                            .map(|s| Duration::from_secs(s.max(0) as u64)),
-                    })
+        let row = self.db.row(
+            "SELECT title, etag, last_modified, last_success, last_error, failures, next_poll, ttl, claimed_until
+             FROM feeds WHERE url = ?1",
+            args![url],
+        )?;
+        Ok(match row {
+            Some(r) => FeedRow {
+                url: url.to_string(),
+                title: r.opt_text(0),
+                validators: Validators {
+                    etag: r.opt_text(1),
+                    last_modified: r.opt_text(2),
                 },
-            )
-            .optional()?;
-        Ok(row.unwrap_or(FeedRow {
-            url: url.to_string(),
-            ..FeedRow::default()
-        }))
+                last_success: time(r.opt_text(3)),
+                last_error: r.opt_text(4),
+                failures: r.int(5),
+                next_poll: time(r.opt_text(6)),
+                // polled before (a claimed feed may not have been yet)
+                known: r.opt_text(3).is_some() || r.opt_text(4).is_some(),
+                ttl: r.opt_int(7).map(|s| Duration::from_secs(s.max(0) as u64)),
+                claimed_until: time(r.opt_text(8)),
+            },
+            None => FeedRow {
+                url: url.to_string(),
+                ..FeedRow::default()
+            },
+        })
     }
 
     pub fn feed_ok(
@@ -751,7 +684,7 @@ impl State {
         // validators and TTL change only with a new body (not on a 304)
         let v = body.map(|b| b.0);
         let ttl = body.and_then(|b| b.1).map(|t| t.as_secs() as i64);
-        self.conn.prepare_cached(
+        self.db.exec(
             "INSERT INTO feeds (url, title, etag, last_modified, last_success, failures, next_poll, first_seen, ttl)
              VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?5, ?8)
              ON CONFLICT(url) DO UPDATE SET
@@ -759,9 +692,9 @@ impl State {
                etag = CASE WHEN ?7 THEN excluded.etag ELSE feeds.etag END,
                last_modified = CASE WHEN ?7 THEN excluded.last_modified ELSE feeds.last_modified END,
                ttl = CASE WHEN ?7 THEN excluded.ttl ELSE feeds.ttl END,
-               last_success = excluded.last_success, failures = 0, next_poll = excluded.next_poll",
-        )?.execute(
-            params![
+               last_success = excluded.last_success, failures = 0, next_poll = excluded.next_poll,
+               claimed_by = NULL, claimed_until = NULL",
+            args![
                 url,
                 title,
                 v.and_then(|v| v.etag.clone()),
@@ -775,6 +708,20 @@ impl State {
         Ok(())
     }
 
+    /// A feed answered and its new entries are being read: it counts as
+    /// polled, stays due until they are all read (a pass that dies before
+    /// leaves them to the next), and stays this process's.
+    pub fn feed_reading(&self, url: &str, title: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+        self.db.exec(
+            "INSERT INTO feeds (url, title, last_success, failures, next_poll, first_seen)
+             VALUES (?1, ?2, ?3, 0, ?3, ?3)
+             ON CONFLICT(url) DO UPDATE SET title = COALESCE(excluded.title, feeds.title),
+               last_success = excluded.last_success, failures = 0, next_poll = excluded.next_poll",
+            args![url, title, ts(now)],
+        )?;
+        Ok(())
+    }
+
     pub fn feed_failed(
         &self,
         url: &str,
@@ -782,59 +729,50 @@ impl State {
         now: DateTime<Utc>,
         next: DateTime<Utc>,
     ) -> Result<i64> {
-        self.conn.execute(
-            "INSERT INTO feeds (url, last_error, last_error_at, failures, next_poll, first_seen)
-             VALUES (?1, ?2, ?3, 1, ?4, ?3)
-             ON CONFLICT(url) DO UPDATE SET last_error = excluded.last_error, last_error_at = excluded.last_error_at,
-               failures = feeds.failures + 1, next_poll = excluded.next_poll",
-            params![url, error, ts(now), ts(next)],
-        )?;
-        Ok(self.conn.query_row(
-            "SELECT failures FROM feeds WHERE url = ?1",
-            params![url],
-            |r| r.get(0),
-        )?)
+        Ok(self
+            .db
+            .one(
+                "INSERT INTO feeds (url, last_error, last_error_at, failures, next_poll, first_seen)
+                 VALUES (?1, ?2, ?3, 1, ?4, ?3)
+                 ON CONFLICT(url) DO UPDATE SET last_error = excluded.last_error, last_error_at = excluded.last_error_at,
+                   failures = feeds.failures + 1, next_poll = excluded.next_poll,
+                   claimed_by = NULL, claimed_until = NULL
+                 RETURNING failures",
+                args![url, error, ts(now), ts(next)],
+            )?
+            .int(0))
     }
 
     pub fn feeds(&self) -> Result<Vec<FeedRow>> {
-        let mut stmt = self.conn.prepare("SELECT url FROM feeds ORDER BY url")?;
-        let urls: Vec<String> = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let urls: Vec<String> = self
+            .db
+            .query("SELECT url FROM feeds ORDER BY url", args![])?
+            .iter()
+            .map(|r| r.text(0))
+            .collect();
         urls.iter().map(|u| self.feed(u)).collect()
     }
 
     pub fn entry(&self, feed_url: &str, entry_id: &str) -> Result<Option<EntryRow>> {
         Ok(self
-            .conn
-            .prepare_cached(
+            .db
+            .row(
                 "SELECT content_hash, status, attempts FROM entries WHERE feed_url = ?1 AND entry_id = ?2",
+                args![feed_url, entry_id],
             )?
-            .query_row(
-                params![feed_url, entry_id],
-                |r| {
-                    Ok(EntryRow {
-                        content_hash: r.get(0)?,
-                        status: EntryStatus::parse(&r.get::<_, String>(1)?),
-                        attempts: r.get(2)?,
-                    })
-                },
-            )
-            .optional()?)
+            .map(|r| EntryRow {
+                content_hash: r.text(0),
+                status: EntryStatus::parse(&r.text(1)),
+                attempts: r.int(2),
+            }))
     }
 
     /// Records an entry's outcome: claims, ledger changes and the owed alert
-    /// in one transaction.
+    /// in one transaction (or in the open batch, which commits or rolls back
+    /// as a whole).
     pub fn record(&mut self, rec: &ArticleRecord<'_>, now: DateTime<Utc>) -> Result<()> {
-        if self.conn.is_autocommit() {
-            let tx = self.conn.transaction()?;
-            write_record(&tx, rec, &ts(now))?;
-            tx.commit()?;
-        } else {
-            // inside an open batch, which commits or rolls back as a whole
-            write_record(&self.conn, rec, &ts(now))?;
-        }
-        Ok(())
+        let now = ts(now);
+        self.db.atomically(|db| write_record(db, rec, &now))
     }
 
     /// The story read since `since` that `sig` repeats: of the
@@ -849,25 +787,32 @@ impl State {
         entry_id: &str,
     ) -> Result<Option<StoryRef>> {
         let keys = sig.band_keys();
-        let placeholders = vec!["?"; keys.len()].join(",");
+        let placeholders: Vec<String> = (1..=keys.len()).map(|i| format!("?{i}")).collect();
+        let n = keys.len();
+        // SQLite: `+` keeps the planner on the band keys, not the time index
+        let seen = if self.db.is_postgres() {
+            "e.seen_at"
+        } else {
+            "+e.seen_at"
+        };
         let sql = format!(
             "SELECT e.fingerprint, e.feed_url, e.entry_id, e.link, COALESCE(e.outlet, '')
-             FROM (SELECT entry, COUNT(*) AS shared FROM story_bands WHERE key IN ({placeholders})
+             FROM (SELECT entry, COUNT(*) AS shared FROM story_bands WHERE key IN ({})
                    GROUP BY entry ORDER BY shared DESC, entry LIMIT {CANDIDATES}) b
              CROSS JOIN entries e ON e.rowid = b.entry
-             WHERE e.dup_of IS NULL AND e.fingerprint IS NOT NULL AND +e.seen_at >= ?
-               AND NOT (e.feed_url = ? AND e.entry_id = ?)
-             ORDER BY e.rowid"
+             WHERE e.dup_of IS NULL AND e.fingerprint IS NOT NULL AND {seen} >= ?{}
+               AND NOT (e.feed_url = ?{} AND e.entry_id = ?{})
+             ORDER BY e.rowid",
+            placeholders.join(","),
+            n + 1,
+            n + 2,
+            n + 3
         );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut args: Vec<rusqlite::types::Value> = keys.iter().map(|k| (*k).into()).collect();
-        args.push(ts(since).into());
-        args.push(feed_url.to_string().into());
-        args.push(entry_id.to_string().into());
-        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+        let mut a: Vec<Value> = keys.iter().map(|k| Value::Int(*k)).collect();
+        a.extend(args![ts(since), feed_url, entry_id]);
         let mut best: Option<(f64, StoryRef)> = None;
-        while let Some(r) = rows.next()? {
-            let Some(other) = Signature::from_bytes(&r.get::<_, Vec<u8>>(0)?) else {
+        for r in self.db.query(&sql, a)? {
+            let Some(other) = r.blob(0).as_deref().and_then(Signature::from_bytes) else {
                 continue;
             };
             let sim = sig.similarity(&other);
@@ -875,10 +820,10 @@ impl State {
                 best = Some((
                     sim,
                     StoryRef {
-                        feed_url: r.get(1)?,
-                        entry_id: r.get(2)?,
-                        link: r.get(3)?,
-                        outlet: r.get(4)?,
+                        feed_url: r.text(1),
+                        entry_id: r.text(2),
+                        link: r.opt_text(3),
+                        outlet: r.text(4),
                     },
                 ));
             }
@@ -889,10 +834,9 @@ impl State {
     /// Whether any story is kept for the near-duplicate search.
     pub fn has_stories(&self) -> Result<bool> {
         Ok(self
-            .conn
-            .query_row("SELECT EXISTS (SELECT 1 FROM story_bands)", [], |r| {
-                r.get(0)
-            })?)
+            .db
+            .one("SELECT EXISTS (SELECT 1 FROM story_bands)", args![])?
+            .bool(0))
     }
 
     /// Forgets what is older than `before`: read entries, their claims and
@@ -901,40 +845,40 @@ impl State {
     /// cost follows what is forgotten, not the database's age.
     pub fn prune(&mut self, before: DateTime<Utc>) -> Result<Pruned> {
         let b = ts(before);
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "DELETE FROM story_bands WHERE entry IN (SELECT rowid FROM entries WHERE seen_at < ?1)",
-            params![b],
-        )?;
-        let entries = tx.execute(
-            "DELETE FROM entries WHERE seen_at < ?1 AND status <> 'pending'",
-            params![b],
-        )?;
-        let claims = tx.execute("DELETE FROM claims WHERE recorded_at < ?1", params![b])?;
-        let alerts = tx.execute(
-            "DELETE FROM outbox WHERE created_at < ?1 AND status IN ('sent', 'failed')",
-            params![b],
-        )?;
-        // the sources of confirmed moves are their evidence and stay
-        tx.execute(
-            "DELETE FROM sources WHERE seen_at < ?1 AND status IN ('repeat', 'expired')",
-            params![b],
-        )?;
-        tx.commit()?;
-        Ok(Pruned {
-            entries,
-            claims,
-            alerts,
+        self.db.atomically(|db| {
+            db.exec(
+                "DELETE FROM story_bands WHERE entry IN (SELECT rowid FROM entries WHERE seen_at < ?1)",
+                args![&b],
+            )?;
+            let entries = db.exec(
+                "DELETE FROM entries WHERE seen_at < ?1 AND status <> 'pending'",
+                args![&b],
+            )?;
+            let claims = db.exec("DELETE FROM claims WHERE recorded_at < ?1", args![&b])?;
+            let alerts = db.exec(
+                "DELETE FROM outbox WHERE created_at < ?1 AND status IN ('sent', 'failed')",
+                args![&b],
+            )?;
+            // the sources of confirmed moves are their evidence and stay
+            db.exec(
+                "DELETE FROM sources WHERE seen_at < ?1 AND status IN ('repeat', 'expired')",
+                args![&b],
+            )?;
+            Ok(Pruned {
+                entries,
+                claims,
+                alerts,
+            })
         })
     }
 
     /// Reports still waiting since before `before` expire: dropped from the
     /// waiting moves, kept as what they were.
     pub fn expire_pending(&self, before: DateTime<Utc>) -> Result<usize> {
-        Ok(self.conn.execute(
+        self.db.exec(
             "UPDATE sources SET status = 'expired' WHERE status = 'pending' AND seen_at < ?1",
-            params![ts(before)],
-        )?)
+            args![ts(before)],
+        )
     }
 
     /// The reports waiting for a move (cell and new stance).
@@ -954,50 +898,52 @@ impl State {
         stance: Stance,
         status: &str,
     ) -> Result<Vec<SourceRow>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT site, url, outlet, sentence, confidence, seen_at FROM sources
-             WHERE actor = ?1 AND topic = ?2 AND stance = ?3 AND status = ?4 ORDER BY id",
-        )?;
-        let rows = st.query_map(params![actor, topic, stance.as_str(), status], source_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok(self
+            .db
+            .query(
+                &format!(
+                    "SELECT {SOURCE_COLUMNS} FROM sources
+                     WHERE actor = ?1 AND topic = ?2 AND stance = ?3 AND status = ?4 ORDER BY id"
+                ),
+                args![actor, topic, stance.as_str(), status],
+            )?
+            .iter()
+            .map(source_row)
+            .collect())
     }
 
     /// The ledger as it stands, cell by cell, with the sources of each.
     pub fn positions(&self) -> Result<Vec<PositionRow>> {
-        let mut st = self.conn.prepare(
+        let rows = self.db.query(
             "SELECT l.actor, l.topic, l.stance, l.updated_at, l.sentence, l.source,
                     (SELECT MAX(id) FROM ledger_history h WHERE h.actor = l.actor AND h.topic = l.topic)
              FROM ledger l ORDER BY l.actor, l.topic",
+            args![],
         )?;
-        let rows: Vec<(PositionRow, Option<i64>)> = st
-            .query_map([], |r| {
-                Ok((
-                    PositionRow {
-                        actor: r.get(0)?,
-                        topic: r.get(1)?,
-                        stance: Stance::parse(&r.get::<_, String>(2)?).unwrap_or(Stance::Supports),
-                        since: time(r.get(3)?).unwrap_or(DateTime::<Utc>::MIN_UTC),
-                        sentence: r.get(4)?,
-                        source: r.get(5)?,
-                        sources: Vec::new(),
-                    },
-                    r.get(6)?,
-                ))
-            })?
-            .collect::<Result<_, _>>()?;
-        let mut src = self.conn.prepare(
-            "SELECT site, url, outlet, sentence, confidence, seen_at FROM sources
-             WHERE actor = ?1 AND topic = ?2 AND stance = ?3 AND history IS ?4
-               AND status IN ('confirmed', 'repeat') ORDER BY id",
-        )?;
-        let mut out = Vec::new();
-        for (mut row, last) in rows {
-            row.sources = src
-                .query_map(
-                    params![row.actor, row.topic, row.stance.as_str(), last],
-                    source_row,
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let mut row = PositionRow {
+                actor: r.text(0),
+                topic: r.text(1),
+                stance: Stance::parse(&r.text(2)).unwrap_or(Stance::Supports),
+                since: time(r.opt_text(3)).unwrap_or(DateTime::<Utc>::MIN_UTC),
+                sentence: r.text(4),
+                source: r.text(5),
+                sources: Vec::new(),
+            };
+            row.sources = self
+                .db
+                .query(
+                    &format!(
+                        "SELECT {SOURCE_COLUMNS} FROM sources
+                         WHERE actor = ?1 AND topic = ?2 AND stance = ?3 AND history IS NOT DISTINCT FROM ?4
+                           AND status IN ('confirmed', 'repeat') ORDER BY id"
+                    ),
+                    args![&row.actor, &row.topic, row.stance.as_str(), r.opt_int(6)],
                 )?
-                .collect::<Result<_, _>>()?;
+                .iter()
+                .map(source_row)
+                .collect();
             out.push(row);
         }
         Ok(out)
@@ -1018,28 +964,22 @@ impl State {
     /// The moves whose reports have `status`, grouped by (cell, new stance).
     fn moves(&self, status: &str, cell: Option<(&str, &str)>) -> Result<Vec<PendingMove>> {
         let (a, t) = cell.unwrap_or(("", ""));
-        let mut st = self.conn.prepare_cached(
+        let rows = self.db.query(
             "SELECT actor, topic, stance, MIN(from_stance), MIN(seen_at) FROM sources
              WHERE status = ?1 AND (?2 = '' OR (actor = ?2 AND topic = ?3))
              GROUP BY actor, topic, stance ORDER BY MIN(seen_at)",
+            args![status, a, t],
         )?;
-        let moves: Vec<PendingMove> = st
-            .query_map(params![status, a, t], |r| {
-                Ok(PendingMove {
-                    actor: r.get(0)?,
-                    topic: r.get(1)?,
-                    to: Stance::parse(&r.get::<_, String>(2)?).unwrap_or(Stance::Supports),
-                    from: r
-                        .get::<_, Option<String>>(3)?
-                        .as_deref()
-                        .and_then(Stance::parse),
-                    first_seen: time(r.get(4)?).unwrap_or(DateTime::<Utc>::MIN_UTC),
-                    sources: Vec::new(),
-                })
-            })?
-            .collect::<Result<_, _>>()?;
-        let mut out = Vec::with_capacity(moves.len());
-        for mut m in moves {
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let mut m = PendingMove {
+                actor: r.text(0),
+                topic: r.text(1),
+                to: Stance::parse(&r.text(2)).unwrap_or(Stance::Supports),
+                from: r.opt_text(3).as_deref().and_then(Stance::parse),
+                first_seen: time(r.opt_text(4)).unwrap_or(DateTime::<Utc>::MIN_UTC),
+                sources: Vec::new(),
+            };
             m.sources = self.sources_with(&m.actor, &m.topic, m.to, status)?;
             out.push(m);
         }
@@ -1049,40 +989,38 @@ impl State {
     /// The ledger's changes, oldest first; of one cell, or all.
     pub fn history(&self, cell: Option<(&str, &str)>) -> Result<Vec<HistoryRow>> {
         let (a, t) = cell.unwrap_or(("", ""));
-        let mut st = self.conn.prepare(
+        let rows = self.db.query(
             "SELECT id, actor, topic, from_stance, to_stance, sentence, source, at, by, note FROM ledger_history
              WHERE ?1 = '' OR (actor = ?1 AND topic = ?2) ORDER BY id",
-        )?;
-        let rows: Vec<HistoryRow> = st
-            .query_map(params![a, t], |r| {
-                Ok(HistoryRow {
-                    id: r.get(0)?,
-                    actor: r.get(1)?,
-                    topic: r.get(2)?,
-                    from: r
-                        .get::<_, Option<String>>(3)?
-                        .as_deref()
-                        .and_then(Stance::parse),
-                    to: Stance::parse(&r.get::<_, String>(4)?),
-                    sentence: r.get(5)?,
-                    source: r.get(6)?,
-                    at: time(r.get(7)?).unwrap_or(DateTime::<Utc>::MIN_UTC),
-                    by: r.get(8)?,
-                    note: r.get(9)?,
-                    sources: Vec::new(),
-                })
-            })?
-            .collect::<Result<_, _>>()?;
-        let mut src = self.conn.prepare(
-            "SELECT site, url, outlet, sentence, confidence, seen_at FROM sources
-             WHERE history = ?1 AND status = 'confirmed' ORDER BY id",
+            args![a, t],
         )?;
         let mut out = Vec::with_capacity(rows.len());
-        for mut h in rows {
-            h.sources = src
-                .query_map(params![h.id], source_row)?
-                .collect::<Result<_, _>>()?;
-            out.push(h);
+        for r in rows {
+            let id = r.int(0);
+            out.push(HistoryRow {
+                id,
+                actor: r.text(1),
+                topic: r.text(2),
+                from: r.opt_text(3).as_deref().and_then(Stance::parse),
+                to: Stance::parse(&r.text(4)),
+                sentence: r.text(5),
+                source: r.text(6),
+                at: time(r.opt_text(7)).unwrap_or(DateTime::<Utc>::MIN_UTC),
+                by: r.text(8),
+                note: r.opt_text(9),
+                sources: self
+                    .db
+                    .query(
+                        &format!(
+                            "SELECT {SOURCE_COLUMNS} FROM sources
+                             WHERE history = ?1 AND status = 'confirmed' ORDER BY id"
+                        ),
+                        args![id],
+                    )?
+                    .iter()
+                    .map(source_row)
+                    .collect(),
+            });
         }
         Ok(out)
     }
@@ -1101,86 +1039,88 @@ impl State {
         note: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<i64> {
-        let tx = self.conn.transaction()?;
-        let from: Option<String> = tx
-            .query_row(
-                "SELECT stance FROM ledger WHERE actor = ?1 AND topic = ?2",
-                params![actor, topic],
-                |r| r.get(0),
-            )
-            .optional()?;
-        match stance {
-            Some(st) => {
-                tx.execute(
-                    "INSERT INTO ledger (actor, topic, stance, sentence, source, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT(actor, topic) DO UPDATE SET stance = excluded.stance, sentence = excluded.sentence,
-                       source = excluded.source, updated_at = excluded.updated_at",
-                    params![actor, topic, st.as_str(), sentence, source, ts(now)],
-                )?;
+        self.db.atomically(|db| {
+            let from = db
+                .row(
+                    "SELECT stance FROM ledger WHERE actor = ?1 AND topic = ?2",
+                    args![actor, topic],
+                )?
+                .map(|r| r.text(0));
+            match stance {
+                Some(st) => {
+                    db.exec(
+                        "INSERT INTO ledger (actor, topic, stance, sentence, source, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                         ON CONFLICT(actor, topic) DO UPDATE SET stance = excluded.stance, sentence = excluded.sentence,
+                           source = excluded.source, updated_at = excluded.updated_at",
+                        args![actor, topic, st.as_str(), sentence, source, ts(now)],
+                    )?;
+                }
+                None => {
+                    db.exec(
+                        "DELETE FROM ledger WHERE actor = ?1 AND topic = ?2",
+                        args![actor, topic],
+                    )?;
+                }
             }
-            None => {
-                tx.execute(
-                    "DELETE FROM ledger WHERE actor = ?1 AND topic = ?2",
-                    params![actor, topic],
-                )?;
-            }
-        }
-        let id = tx.query_row(
-            "INSERT INTO ledger_history (actor, topic, from_stance, to_stance, sentence, source, at, by, note)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
-            params![
-                actor,
-                topic,
-                from,
-                stance.map_or("none", |s| s.as_str()),
-                sentence,
-                source,
-                ts(now),
-                by,
-                note
-            ],
-            |r| r.get::<_, i64>(0),
-        )?;
-        tx.commit()?;
-        Ok(id)
+            Ok(db
+                .one(
+                    "INSERT INTO ledger_history (actor, topic, from_stance, to_stance, sentence, source, at, by, note)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+                    args![
+                        actor,
+                        topic,
+                        from,
+                        stance.map_or("none", |s| s.as_str()),
+                        sentence,
+                        source,
+                        ts(now),
+                        by,
+                        note
+                    ],
+                )?
+                .int(0))
+        })
     }
 
     /// The reports behind a history row are not taken again for the same
     /// move (an analyst reverted it).
     pub fn reject_sources_of(&self, history: i64) -> Result<usize> {
-        Ok(self.conn.execute(
-            "INSERT OR IGNORE INTO rejections (actor, topic, stance, url)
-             SELECT actor, topic, stance, url FROM sources WHERE history = ?1 AND url IS NOT NULL",
-            params![history],
-        )?)
+        self.db.exec(
+            "INSERT INTO rejections (actor, topic, stance, url)
+             SELECT actor, topic, stance, url FROM sources WHERE history = ?1 AND url IS NOT NULL
+             ON CONFLICT DO NOTHING",
+            args![history],
+        )
     }
 
     /// Did an analyst revert this move as reported by this link?
     pub fn is_rejected(&self, actor: &str, topic: &str, stance: Stance, url: &str) -> Result<bool> {
         Ok(self
-            .conn
-            .prepare_cached(
+            .db
+            .one(
                 "SELECT EXISTS (SELECT 1 FROM rejections WHERE actor = ?1 AND topic = ?2 AND stance = ?3 AND url = ?4)",
+                args![actor, topic, stance.as_str(), url],
             )?
-            .query_row(params![actor, topic, stance.as_str(), url], |r| r.get(0))?)
+            .bool(0))
     }
 
     /// Drops the search keys of stories read before `before`.
     /// Only stories still remembered (with a fingerprint) are looked at, so
     /// the cost follows what is forgotten now, not how many entries are old.
     pub fn forget_stories(&mut self, before: DateTime<Utc>) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "DELETE FROM story_bands WHERE entry IN
-               (SELECT rowid FROM entries WHERE fingerprint IS NOT NULL AND seen_at < ?1)",
-            params![ts(before)],
-        )?;
-        tx.execute(
-            "UPDATE entries SET fingerprint = NULL WHERE fingerprint IS NOT NULL AND seen_at < ?1",
-            params![ts(before)],
-        )?;
-        tx.commit()?;
-        Ok(())
+        let b = ts(before);
+        self.db.atomically(|db| {
+            db.exec(
+                "DELETE FROM story_bands WHERE entry IN
+                   (SELECT rowid FROM entries WHERE fingerprint IS NOT NULL AND seen_at < ?1)",
+                args![&b],
+            )?;
+            db.exec(
+                "UPDATE entries SET fingerprint = NULL WHERE fingerprint IS NOT NULL AND seen_at < ?1",
+                args![&b],
+            )?;
+            Ok(())
+        })
     }
 
     /// Opens a batch: the records that follow are committed together by
@@ -1189,92 +1129,227 @@ impl State {
     /// committed loses whole articles, which are then read again. A batch
     /// left open by an aborted pass is rolled back first.
     pub fn begin_batch(&mut self) -> Result<()> {
-        if !self.conn.is_autocommit() {
-            self.conn.execute_batch("ROLLBACK")?;
-        }
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        Ok(())
+        self.db.rollback()?;
+        self.db.begin()
     }
 
     /// Rolls back the open batch, if any.
     pub fn rollback_batch(&mut self) -> Result<()> {
-        if !self.conn.is_autocommit() {
-            self.conn.execute_batch("ROLLBACK")?;
-        }
-        Ok(())
+        self.db.rollback()
     }
 
     /// Commits the open batch, if any.
     pub fn commit_batch(&mut self) -> Result<()> {
-        if !self.conn.is_autocommit() {
-            self.conn.execute_batch("COMMIT")?;
+        self.db.commit()
+    }
+
+    /// The owed alerts whose retry time has come (all of them with `flush`).
+    pub fn owed(&self, now: DateTime<Utc>, flush: bool) -> Result<Vec<OutboxRow>> {
+        Ok(self
+            .db
+            .query(
+                &format!(
+                    "SELECT {OUTBOX_COLUMNS} FROM outbox
+                     WHERE status = 'owed' AND (?2 OR next_attempt IS NULL OR next_attempt <= ?1) ORDER BY id"
+                ),
+                args![ts(now), flush],
+            )?
+            .iter()
+            .map(outbox_row)
+            .collect())
+    }
+
+    /// The owed alerts this process is to send: on a file, [`State::owed`];
+    /// on PostgreSQL, those it claims for `lease` (skipping any another
+    /// process holds), so no two processes send one alert.
+    pub fn take_owed(
+        &self,
+        now: DateTime<Utc>,
+        flush: bool,
+        me: &str,
+        lease: Duration,
+    ) -> Result<Vec<OutboxRow>> {
+        if !self.db.is_postgres() {
+            return self.owed(now, flush);
+        }
+        let until = now + chrono::Duration::from_std(lease).unwrap_or_default();
+        let mut rows: Vec<OutboxRow> = self
+            .db
+            .query(
+                &format!(
+                    "UPDATE outbox SET claimed_by = ?3, claimed_until = ?4
+                     WHERE id IN (SELECT id FROM outbox
+                       WHERE status = 'owed' AND (?2 OR next_attempt IS NULL OR next_attempt <= ?1)
+                         AND (claimed_until IS NULL OR claimed_until < ?1)
+                       ORDER BY id FOR UPDATE SKIP LOCKED)
+                     RETURNING {OUTBOX_COLUMNS}"
+                ),
+                args![ts(now), flush, me, ts(until)],
+            )?
+            .iter()
+            .map(outbox_row)
+            .collect();
+        rows.sort_by_key(|r| r.id);
+        Ok(rows)
+    }
+
+    /// Claims, for `lease`, the feeds among `urls` that are due (all of them
+    /// without `only_due`) and that no other process holds; the claimed
+    /// ones. On a file every feed is this process's: the pass lock keeps
+    /// other passes out.
+    ///
+    /// Claims are committed at once, outside the open batch (which is
+    /// committed first and opened again after): others see them now, and
+    /// nothing else is held while they are taken.
+    pub fn claim_feeds(
+        &mut self,
+        urls: &[String],
+        only_due: bool,
+        now: DateTime<Utc>,
+        me: &str,
+        lease: Duration,
+    ) -> Result<std::collections::HashSet<String>> {
+        if !self.db.is_postgres() {
+            return Ok(urls.iter().cloned().collect());
+        }
+        let batch = self.db.in_transaction();
+        if batch {
+            self.db.commit()?;
+        }
+        let claimed = self.claim_now(urls, only_due, now, me, lease);
+        if batch {
+            self.db.begin()?;
+        }
+        claimed
+    }
+
+    fn claim_now(
+        &self,
+        urls: &[String],
+        only_due: bool,
+        now: DateTime<Utc>,
+        me: &str,
+        lease: Duration,
+    ) -> Result<std::collections::HashSet<String>> {
+        let until = now + chrono::Duration::from_std(lease).unwrap_or_default();
+        let mut claimed = std::collections::HashSet::new();
+        for chunk in urls.chunks(500) {
+            // a feed never polled gets its row, so it can be claimed
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(?{}, ?{})", i + 2, 1))
+                .collect();
+            let mut a: Vec<Value> = vec![ts(now).into()];
+            a.extend(chunk.iter().map(Value::from));
+            self.db.exec(
+                &format!(
+                    "INSERT INTO feeds (url, first_seen) VALUES {} ON CONFLICT DO NOTHING",
+                    rows.join(", ")
+                ),
+                a,
+            )?;
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("?{}", i + 5)).collect();
+            let mut a: Vec<Value> = args![ts(now), only_due, me, ts(until)];
+            a.extend(chunk.iter().map(Value::from));
+            for r in self.db.query(
+                &format!(
+                    "UPDATE feeds SET claimed_by = ?3, claimed_until = ?4
+                     WHERE url IN (SELECT url FROM feeds
+                       WHERE url IN ({})
+                         AND (NOT ?2 OR next_poll IS NULL OR next_poll <= ?1)
+                         AND (claimed_until IS NULL OR claimed_until < ?1)
+                       FOR UPDATE SKIP LOCKED)
+                     RETURNING url",
+                    list.join(", ")
+                ),
+                a,
+            )? {
+                claimed.insert(r.text(0));
+            }
+        }
+        Ok(claimed)
+    }
+
+    /// Extends this process's claims to `until` (a long pass keeps them).
+    pub fn renew_claims(&self, me: &str, until: DateTime<Utc>) -> Result<()> {
+        if self.db.is_postgres() {
+            for table in ["feeds", "outbox"] {
+                self.db.exec(
+                    &format!("UPDATE {table} SET claimed_until = ?2 WHERE claimed_by = ?1"),
+                    args![me, ts(until)],
+                )?;
+            }
         }
         Ok(())
     }
 
-    /// Alerts owed and due now.
-    /// The owed alerts whose retry time has come (all of them with `flush`).
-    pub fn owed(&self, now: DateTime<Utc>, flush: bool) -> Result<Vec<OutboxRow>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, alert_key, subject, message, attempts, created_at, text_part, html_part, shift_headers FROM outbox
-             WHERE status = 'owed' AND (?2 OR next_attempt IS NULL OR next_attempt <= ?1) ORDER BY id",
+    /// Lets go of what this process claimed and did not finish.
+    pub fn release_claims(&self, me: &str) -> Result<()> {
+        if self.db.is_postgres() {
+            for table in ["feeds", "outbox"] {
+                self.db.exec(
+                    &format!(
+                        "UPDATE {table} SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ?1"
+                    ),
+                    args![me],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Before an article is compared with the ledger: on PostgreSQL, takes
+    /// the ledger for the rest of the open transaction (other processes
+    /// wait to change it) and, when another process changed it since
+    /// `changes` was read, reads it again. On a file the pass lock already
+    /// keeps the ledger to one pass.
+    pub fn hold_ledger(&self, ledger: &mut Ledger, changes: &mut u64) -> Result<()> {
+        if !self.db.is_postgres() {
+            return Ok(());
+        }
+        self.db.exec(
+            "SELECT pg_advisory_xact_lock(?1)",
+            args![schema::LEDGER_LOCK],
         )?;
-        let rows = stmt.query_map(params![ts(now), flush], |r| {
-            Ok(OutboxRow {
-                id: r.get(0)?,
-                alert_key: r.get(1)?,
-                subject: r.get(2)?,
-                message: r.get(3)?,
-                attempts: r.get(4)?,
-                created_at: time(r.get(5)?).unwrap_or(DateTime::<Utc>::MIN_UTC),
-                text: r.get(6)?,
-                html: r.get(7)?,
-                shift_headers: r.get::<_, String>(8)?.lines().map(str::to_string).collect(),
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let now = self.ledger_changes()?;
+        if now != *changes {
+            *ledger = self.ledger()?;
+            *changes = now;
+        }
+        Ok(())
     }
 
     /// Queues an alert that records no shift (a feed-health notice).
     pub fn queue(&self, a: &NewAlert, now: DateTime<Utc>) -> Result<()> {
-        self.conn.execute(
+        self.db.exec(
             "INSERT INTO outbox (alert_key, subject, message, created_at, status, text_part, html_part, shift_headers)
              VALUES (?1, ?2, ?3, ?4, 'owed', ?5, ?6, '') ON CONFLICT(alert_key) DO NOTHING",
-            params![a.key, a.subject, a.raw, ts(now), a.text, a.html],
+            args![&a.key, &a.subject, a.raw.as_slice(), ts(now), &a.text, &a.html],
         )?;
         Ok(())
     }
 
     /// Replaces the message of an alert still owed (same key, new content).
     pub fn update_owed(&self, key: &str, raw: &[u8], text: &str, html: &str) -> Result<()> {
-        self.conn.execute(
+        self.db.exec(
             "UPDATE outbox SET message = ?2, text_part = ?3, html_part = ?4 WHERE alert_key = ?1 AND status = 'owed'",
-            params![key, raw, text, html],
+            args![key, raw, text, html],
         )?;
         Ok(())
     }
 
     /// Marks alerts sent together (a digest), in one transaction.
     pub fn mark_all_sent(&mut self, ids: &[i64], now: DateTime<Utc>) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        for id in ids {
-            tx.execute(
-                "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL,
-                   text_part = '', html_part = '' WHERE id = ?1",
-                params![id, ts(now)],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+        let now = ts(now);
+        self.db.atomically(|db| {
+            for id in ids {
+                mark_sent(db, *id, &now)?;
+            }
+            Ok(())
+        })
     }
 
     pub fn mark_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        self.conn.execute(
-            "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL,
-               text_part = '', html_part = '' WHERE id = ?1",
-            params![id, ts(now)],
-        )?;
-        Ok(())
+        mark_sent(&self.db, id, &ts(now))
     }
 
     /// A failed attempt: `permanent` keeps it as failed, else it is retried at `next`.
@@ -1285,10 +1360,10 @@ impl State {
         permanent: bool,
         next: DateTime<Utc>,
     ) -> Result<()> {
-        self.conn.execute(
+        self.db.exec(
             "UPDATE outbox SET status = CASE WHEN ?3 THEN 'failed' ELSE 'owed' END, attempts = attempts + 1,
-               last_error = ?2, next_attempt = ?4 WHERE id = ?1",
-            params![id, error, permanent, ts(next)],
+               last_error = ?2, next_attempt = ?4, claimed_by = NULL, claimed_until = NULL WHERE id = ?1",
+            args![id, error, permanent, ts(next)],
         )?;
         Ok(())
     }
@@ -1296,14 +1371,22 @@ impl State {
     /// (owed, sent, failed) alert counts.
     pub fn outbox_counts(&self) -> Result<(i64, i64, i64)> {
         let count = |s: &str| -> Result<i64> {
-            Ok(self.conn.query_row(
-                "SELECT COUNT(*) FROM outbox WHERE status = ?1",
-                params![s],
-                |r| r.get(0),
-            )?)
+            Ok(self
+                .db
+                .one("SELECT COUNT(*) FROM outbox WHERE status = ?1", args![s])?
+                .int(0))
         };
         Ok((count("owed")?, count("sent")?, count("failed")?))
     }
+}
+
+fn mark_sent(db: &Db, id: i64, now: &str) -> Result<()> {
+    db.exec(
+        "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL,
+           text_part = '', html_part = '', claimed_by = NULL, claimed_until = NULL WHERE id = ?1",
+        args![id, now],
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -1336,34 +1419,34 @@ mod tests {
     fn pruning_forgets_old_entries_claims_and_delivered_alerts_and_keeps_the_ledger() {
         let dir = tempfile::tempdir().unwrap();
         let mut state = State::open(&dir.path().join("s.db")).unwrap();
-        let c = &state.conn;
+        let c = &state.db;
         for (id, seen) in [
             ("old", "2020-01-01T00:00:00Z"),
             ("new", "2030-01-01T00:00:00Z"),
         ] {
-            c.execute(
+            c.exec(
                 "INSERT INTO entries (feed_url, entry_id, content_hash, title, status, seen_at, fingerprint)
                  VALUES ('f', ?1, 'h', 't', 'analysed', ?2, x'00')",
-                params![id, seen],
+                args![id, seen],
             )
             .unwrap();
-            c.execute(
+            c.exec(
                 "INSERT INTO claims (feed_url, entry_id, actor, topic, stance, speaker, confidence, sentence, recorded_at)
                  VALUES ('f', ?1, 'a', 't', 'supports', 'a', 0.9, 's', ?2)",
-                params![id, seen],
+                args![id, seen],
             )
             .unwrap();
         }
         for (key, status) in [("sent", "sent"), ("owed", "owed"), ("failed", "failed")] {
-            c.execute(
+            c.exec(
                 "INSERT INTO outbox (alert_key, subject, message, created_at, status) VALUES (?1, 's', x'00', '2020-01-01T00:00:00Z', ?2)",
-                params![key, status],
+                args![key, status],
             )
             .unwrap();
         }
-        c.execute(
+        c.exec(
             "INSERT INTO ledger_history (actor, topic, to_stance, sentence, source, at) VALUES ('a', 't', 'supports', 's', 'x', '2020-01-01T00:00:00Z')",
-            [],
+            args![],
         )
         .unwrap();
         let cutoff = DateTime::parse_from_rfc3339("2025-01-01T00:00:00Z")
@@ -1371,9 +1454,8 @@ mod tests {
             .with_timezone(&Utc);
         let p = state.prune(cutoff).unwrap();
         assert_eq!((p.entries, p.claims, p.alerts), (1, 1, 2));
-        let count = |state: &State, sql: &str| -> i64 {
-            state.conn.query_row(sql, [], |r| r.get(0)).unwrap()
-        };
+        let count =
+            |state: &State, sql: &str| -> i64 { state.db.one(sql, args![]).unwrap().int(0) };
         assert_eq!(count(&state, "SELECT COUNT(*) FROM entries"), 1);
         assert_eq!(
             count(&state, "SELECT COUNT(*) FROM outbox WHERE status = 'owed'"),

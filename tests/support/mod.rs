@@ -550,3 +550,142 @@ pub fn http_get(port: u16, path: &str) -> (u16, String) {
     let (code, _, body) = http_fetch(port, path);
     (code, body)
 }
+
+/// A throwaway PostgreSQL cluster on a free loopback port, in a temporary
+/// folder, stopped when dropped. `None` when the machine has no PostgreSQL
+/// (CI installs it and sets `STANCEWATCH_TEST_POSTGRES`, so there a test
+/// cannot skip it).
+pub struct PgServer {
+    pub port: u16,
+    bin: PathBuf,
+    data: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl PgServer {
+    pub fn start() -> Option<PgServer> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .and_then(|d| {
+                let mut v: Vec<PathBuf> = d.flatten().map(|e| e.path().join("bin")).collect();
+                v.sort();
+                v.pop()
+            })
+            .filter(|b| b.join("initdb").exists());
+        let Some(bin) = bin else {
+            assert!(
+                std::env::var_os("STANCEWATCH_TEST_POSTGRES").is_none(),
+                "STANCEWATCH_TEST_POSTGRES is set and no PostgreSQL was found"
+            );
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let root = running_as_root();
+        if root {
+            // PostgreSQL refuses to run as root: its files belong to `postgres`
+            let ok = Command::new("chown")
+                .args(["-R", "postgres", dir.path().to_str().unwrap()])
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "chown to postgres");
+        }
+        let as_owner = |prog: &str| -> Command {
+            if root {
+                let mut c = Command::new("runuser");
+                c.args(["-u", "postgres", "--"]).arg(bin.join(prog));
+                c
+            } else {
+                Command::new(bin.join(prog))
+            }
+        };
+        let out = as_owner("initdb")
+            .args([
+                "-D",
+                data.to_str().unwrap(),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let port = free_port();
+        let opts = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50",
+            dir.path().display()
+        );
+        let out = as_owner("pg_ctl")
+            .args(["-D", data.to_str().unwrap(), "-o", &opts, "-w", "-l"])
+            .arg(dir.path().join("log"))
+            .arg("start")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pg_ctl start: {}{}",
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(dir.path().join("log")).unwrap_or_default()
+        );
+        Some(PgServer {
+            port,
+            bin,
+            data,
+            _dir: dir,
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgresql://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// One value of a query, through `psql`.
+    pub fn query(&self, sql: &str) -> String {
+        self.try_query(sql).unwrap_or_else(|e| panic!("psql: {e}"))
+    }
+
+    /// One value of a query, or what went wrong (say, no schema yet).
+    pub fn try_query(&self, sql: &str) -> Result<String, String> {
+        let port = self.port.to_string();
+        let out = Command::new(self.bin.join("psql"))
+            .args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres"])
+            .args(["-d", "postgres", "-At", "-c", sql])
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        let mut c = if running_as_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"])
+                .arg(self.bin.join("pg_ctl"));
+            c
+        } else {
+            Command::new(self.bin.join("pg_ctl"))
+        };
+        let _ = c
+            .args(["-D", self.data.to_str().unwrap(), "-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+/// Whether the tests run as root (then PostgreSQL runs as `postgres`).
+fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
