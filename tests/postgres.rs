@@ -15,6 +15,18 @@ const COUNTRIES: [&str; 7] = [
 /// fourteen feeds each move a different cell, the rest report the weather.
 /// Pages answer after `delay_ms`.
 fn serve(http: &HttpServer, feeds: usize, per_feed: usize, delay_ms: u64) -> Vec<String> {
+    serve_with(http, feeds, per_feed, delay_ms, "")
+}
+
+/// [`serve`] with `more` after each page's sentence and, when there is
+/// more, words of each feed's own (longer stories, each its own).
+fn serve_with(
+    http: &HttpServer,
+    feeds: usize,
+    per_feed: usize,
+    delay_ms: u64,
+    more: &str,
+) -> Vec<String> {
     let mut urls = Vec::new();
     for f in 0..feeds {
         let mut items = Vec::new();
@@ -32,13 +44,19 @@ fn serve(http: &HttpServer, feeds: usize, per_feed: usize, delay_ms: u64) -> Vec
             } else {
                 format!("Rain is expected in district {f} on day {e}, the weather service said.")
             };
+            let more = if more.is_empty() {
+                String::new()
+            } else {
+                let own: Vec<String> = (0..70).map(|i| format!("item{f}n{i}")).collect();
+                format!("{more} {}", own.join(" "))
+            };
             http.route(
                 &page,
                 Route {
                     delay_ms,
                     ..Route::ok(
                         "text/html",
-                        format!("<html><body><article><h1>Report {f}-{e}</h1><p>{text}</p></article></body></html>"),
+                        format!("<html><body><article><h1>Report {f}-{e}</h1><p>{text}</p><p>{more}</p></article></body></html>"),
                     )
                 },
             );
@@ -312,8 +330,13 @@ fn the_same_stories_in_two_outlets_read_by_two_daemons_at_once_alert_once() {
         HttpServer::start_at("127.0.0.1"),
         HttpServer::start_at("127.0.0.2"),
     );
-    let mut urls = serve(&a, 14, 1, 50);
-    urls.extend(serve(&b, 14, 1, 50));
+    // long enough to be known for copies of each other
+    let more = "The statement came after a week of talks between foreign ministers in several capitals, \
+        where officials compared notes on the ceasefire plan, the monitoring of the line of contact, \
+        the financing of reconstruction and the timetable for elections, and agreed to meet again \
+        before the end of the month to settle the questions left open by the earlier rounds.";
+    let mut urls = serve_with(&a, 14, 1, 50, more);
+    urls.extend(serve_with(&b, 14, 1, 50, more));
     let smtp = SmtpServer::start();
     let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let c1 = pg_config(d1.path(), &pg, &urls, smtp.port, "", "");
@@ -343,6 +366,11 @@ fn the_same_stories_in_two_outlets_read_by_two_daemons_at_once_alert_once() {
         "each move once: {mailed:?}"
     );
     assert_eq!(pg.query("SELECT COUNT(*) FROM ledger_history"), "14");
+    // each second copy was known for one
+    assert_eq!(
+        pg.query("SELECT COUNT(*) FROM entries WHERE status = 'duplicate'"),
+        "14"
+    );
 }
 
 #[test]

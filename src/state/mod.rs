@@ -790,16 +790,17 @@ impl State {
         let placeholders: Vec<String> = (1..=keys.len()).map(|i| format!("?{i}")).collect();
         let n = keys.len();
         // SQLite: `+` keeps the planner on the band keys, not the time index
-        let seen = if self.db.is_postgres() {
-            "e.seen_at"
+        // SQLite: a cross join keeps the candidates first
+        let (join, seen) = if self.db.is_postgres() {
+            ("JOIN", "e.seen_at")
         } else {
-            "+e.seen_at"
+            ("CROSS JOIN", "+e.seen_at")
         };
         let sql = format!(
             "SELECT e.fingerprint, e.feed_url, e.entry_id, e.link, COALESCE(e.outlet, '')
              FROM (SELECT entry, COUNT(*) AS shared FROM story_bands WHERE key IN ({})
                    GROUP BY entry ORDER BY shared DESC, entry LIMIT {CANDIDATES}) b
-             CROSS JOIN entries e ON e.rowid = b.entry
+             {join} entries e ON e.rowid = b.entry
              WHERE e.dup_of IS NULL AND e.fingerprint IS NOT NULL AND {seen} >= ?{}
                AND NOT (e.feed_url = ?{} AND e.entry_id = ?{})
              ORDER BY e.rowid",
