@@ -476,10 +476,19 @@ fn write_record(db: &Db, rec: &ArticleRecord<'_>, now_s: &str) -> Result<()> {
             ReportKind::Pending => insert_source(r, "pending", None)?,
             ReportKind::Repeat => {
                 // once per link and stance: a page read again adds nothing
+                // by link: a cell repeated by thousands of articles is
+                // searched by the one link, not scanned
+                let same_link = if r.url.is_some() {
+                    "url = ?4"
+                } else {
+                    "url IS NULL AND ?4 IS NULL"
+                };
                 let known = db
                     .one(
-                        "SELECT EXISTS (SELECT 1 FROM sources WHERE actor = ?1 AND topic = ?2 AND stance = ?3
-                           AND url IS NOT DISTINCT FROM ?4 AND status IN ('confirmed', 'repeat'))",
+                        &format!(
+                            "SELECT EXISTS (SELECT 1 FROM sources WHERE {same_link} AND actor = ?1 AND topic = ?2
+                               AND stance = ?3 AND status IN ('confirmed', 'repeat'))"
+                        ),
                         args![&r.actor, &r.topic, r.to.as_str(), r.url.as_deref()],
                     )?
                     .bool(0);

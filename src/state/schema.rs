@@ -208,6 +208,10 @@ pub(super) fn migrate(conn: &Connection) -> Result<()> {
             "outbox",
             &[("claimed_by", "TEXT"), ("claimed_until", "TEXT")],
         )?;
+        // a link's reports, found without scanning every report of the cell
+        conn.execute_batch(
+            "CREATE INDEX IF NOT EXISTS sources_link ON sources (url, actor, topic, stance, status)",
+        )?;
         conn.pragma_update(None, "user_version", 9)?;
     }
     Ok(())
@@ -331,6 +335,7 @@ CREATE TABLE IF NOT EXISTS sources (
 );
 CREATE INDEX IF NOT EXISTS sources_move ON sources (actor, topic, stance, status);
 CREATE INDEX IF NOT EXISTS sources_history ON sources (history);
+CREATE INDEX IF NOT EXISTS sources_link ON sources (url, actor, topic, stance, status);
 CREATE INDEX IF NOT EXISTS sources_seen ON sources (seen_at);
 CREATE TABLE IF NOT EXISTS rejections (
     actor TEXT NOT NULL,
