@@ -341,7 +341,7 @@ fn the_daemon_serves_the_positions_page_and_the_feed_of_confirmed_shifts() {
         assert!(dom.contains("<title>stancewatch"), "{dom}");
         assert!(!dom.contains("<title>run"), "{dom}");
     }
-    signal_term(&mut child);
+    terminate(&mut child);
 }
 
 /// A headless browser, if the machine has one. CI installs Chromium and sets
@@ -355,13 +355,6 @@ fn browser() -> Option<&'static str> {
                 .output()
                 .is_ok_and(|o| o.status.success())
         })
-}
-
-fn signal_term(child: &mut std::process::Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    assert!(child.wait().unwrap().success());
 }
 
 #[test]

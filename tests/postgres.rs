@@ -107,6 +107,18 @@ fn pg_config(
     state: &str,
     extra: &str,
 ) -> std::path::PathBuf {
+    url_config(dir, &pg.url(), feeds, smtp, state, extra)
+}
+
+/// A config whose `[state]` has `url` (and `state`) instead of `path`.
+fn url_config(
+    dir: &std::path::Path,
+    url: &str,
+    feeds: &[String],
+    smtp: u16,
+    state: &str,
+    extra: &str,
+) -> std::path::PathBuf {
     let p = write_config(dir, feeds, smtp, extra);
     let text = std::fs::read_to_string(&p).unwrap();
     let path_line = text
@@ -116,7 +128,7 @@ fn pg_config(
         .to_string();
     std::fs::write(
         &p,
-        text.replace(&path_line, &format!("url = \"{}\"\n{state}", pg.url())),
+        text.replace(&path_line, &format!("url = \"{url}\"\n{state}")),
     )
     .unwrap();
     p
@@ -221,12 +233,8 @@ fn two_daemons_on_one_database_fetch_each_feed_and_page_once_and_mail_each_alert
         },
     );
     std::thread::sleep(Duration::from_millis(500));
-    for c in [&mut a, &mut b] {
-        let _ = Command::new("kill")
-            .args(["-TERM", &c.id().to_string()])
-            .status();
-        assert!(c.wait().unwrap().success());
-    }
+    terminate(&mut a);
+    terminate(&mut b);
     assert_eq!(shifts_mailed(&smtp), want);
     every_path_fetched_once(&http, feeds, per_feed);
     // and the work was shared
@@ -295,10 +303,7 @@ fn a_daemon_killed_mid_pass_loses_nothing_the_other_takes_over() {
                     == Ok((feeds * per_feed).to_string())
         },
     );
-    let _ = Command::new("kill")
-        .args(["-TERM", &b.id().to_string()])
-        .status();
-    assert!(b.wait().unwrap().success());
+    terminate(&mut b);
     assert_eq!(shifts_mailed(&smtp), want, "each alert once");
 }
 
@@ -353,12 +358,8 @@ fn the_same_stories_in_two_outlets_read_by_two_daemons_at_once_alert_once() {
                 == Ok("0")
     });
     std::thread::sleep(Duration::from_millis(500));
-    for c in [&mut x, &mut y] {
-        let _ = Command::new("kill")
-            .args(["-TERM", &c.id().to_string()])
-            .status();
-        assert!(c.wait().unwrap().success());
-    }
+    terminate(&mut x);
+    terminate(&mut y);
     let mailed = shifts_mailed(&smtp);
     assert_eq!(mailed.len(), 14, "{mailed:?}");
     assert!(
@@ -376,15 +377,8 @@ fn the_same_stories_in_two_outlets_read_by_two_daemons_at_once_alert_once() {
 #[test]
 fn config_check_reaches_the_database_and_names_the_key_when_it_cannot() {
     let dir = tempfile::tempdir().unwrap();
-    let p = write_config(dir.path(), &[], 25, "");
-    let text = std::fs::read_to_string(&p).unwrap();
-    let path_line = text
-        .lines()
-        .find(|l| l.starts_with("path = "))
-        .unwrap()
-        .to_string();
     let nobody = format!("postgresql://sw@127.0.0.1:{}/sw", free_port());
-    std::fs::write(&p, text.replace(&path_line, &format!("url = \"{nobody}\""))).unwrap();
+    let p = url_config(dir.path(), &nobody, &[], 25, "", "");
     let out = run(&["config", "check", "--config", p.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("state.url"), "{}", stderr(&out));

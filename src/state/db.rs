@@ -291,7 +291,7 @@ impl Drop for Pg {
 }
 
 /// The address without its password, for messages.
-fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut u) if u.password().is_some() => {
             let _ = u.set_password(Some("***"));
@@ -352,9 +352,8 @@ impl Db {
                 let sql = to_postgres(sql);
                 pg.call(move |c, prepared| {
                     let st = statement(c, prepared, &sql)?;
-                    let refs: Vec<&(dyn ToSql + Sync)> =
-                        args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
-                    Ok(c.execute(&st, &refs).with_context(|| first_line(&sql))? as usize)
+                    Ok(c.execute(&st, &refs(&args))
+                        .with_context(|| first_line(&sql))? as usize)
                 })
             }
         }
@@ -390,9 +389,9 @@ impl Db {
                 let sql = to_postgres(sql);
                 pg.call(move |c, prepared| {
                     let st = statement(c, prepared, &sql)?;
-                    let refs: Vec<&(dyn ToSql + Sync)> =
-                        args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
-                    let rows = c.query(&st, &refs).with_context(|| first_line(&sql))?;
+                    let rows = c
+                        .query(&st, &refs(&args))
+                        .with_context(|| first_line(&sql))?;
                     rows.iter()
                         .map(|r| {
                             (0..r.len())
@@ -503,6 +502,11 @@ fn statement(
         prepared.insert(sql.to_string(), s.clone());
     }
     Ok(s)
+}
+
+/// The parameters as the client takes them.
+fn refs(args: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
+    args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
 }
 
 fn first_line(sql: &str) -> String {

@@ -314,13 +314,7 @@ impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Location::File(p) => write!(f, "{}", p.display()),
-            Location::Server { url, .. } => match url::Url::parse(url) {
-                Ok(mut u) if u.password().is_some() => {
-                    let _ = u.set_password(Some("***"));
-                    write!(f, "{u}")
-                }
-                _ => write!(f, "{url}"),
-            },
+            Location::Server { url, .. } => f.write_str(&db::redact(url)),
         }
     }
 }

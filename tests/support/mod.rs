@@ -517,6 +517,14 @@ pub fn start_run(cfg: &Path) -> std::process::Child {
         .unwrap()
 }
 
+/// SIGTERM to a `run` child; it must exit cleanly.
+pub fn terminate(child: &mut std::process::Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(child.wait().unwrap().success());
+}
+
 /// Polls `f` until it holds; fails the test after `within`.
 pub fn wait_for(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
     let end = std::time::Instant::now() + within;
